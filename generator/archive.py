@@ -1,0 +1,141 @@
+"""archive.py — stage 3: the cross-linked whole, built from validated model objects.
+
+Resolves every reference (party codes, system slugs, related briefs) and reports the ones that
+point nowhere, all at once, with a suggestion. Parties get their display name by one cascade:
+content/countries/<CODE>.yaml `name` > the readable ISO 3166 short name > error.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+import pycountry
+
+from generator.errors import ContentError, ContentErrors
+from generator.model import Deal, Party, Site, System
+from generator.schema import Reference, did_you_mean
+from generator.validate import CATEGORIES, Validated
+
+# pycountry's names are ISO's formal ones; these are the short names a reader expects where
+# pycountry has no `common_name` of its own.
+READABLE_NAMES = {
+    "RUS": "Russia", "COD": "DR Congo", "FSM": "Micronesia", "PSE": "Palestine",
+    "VAT": "Vatican City", "VGB": "British Virgin Islands", "VIR": "US Virgin Islands",
+    "FLK": "Falkland Islands", "BES": "Caribbean Netherlands",
+}
+
+
+def iso_name(code: str) -> str | None:
+    """The readable ISO 3166 short name of an alpha-3 code, or None if there is no such country."""
+    country = pycountry.countries.get(alpha_3=code)
+    if country is None:
+        return None
+    return READABLE_NAMES.get(code) or getattr(country, "common_name", None) or country.name
+
+
+def slugify(name: str) -> str:
+    """ASCII, lowercase, hyphenated: 'Côte d'Ivoire' -> 'cote-d-ivoire'."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class Archive:
+    """Everything the pages need, cross-linked and sorted; built once, never mutated."""
+
+    site: Site
+    deals: tuple[Deal, ...]  # newest order first
+    deal_by_slug: dict[str, Deal]
+    systems: dict[str, System]
+    parties: dict[str, Party]  # every party that appears, by code
+    exports: dict[str, tuple[Deal, ...]]  # party code -> deals as supplier
+    imports: dict[str, tuple[Deal, ...]]  # party code -> deals as recipient
+    deals_by_system: dict[str, tuple[Deal, ...]]
+    deals_by_year: dict[int, tuple[Deal, ...]]  # by year of order
+    categories: tuple[str, ...]
+
+
+def deal_sort_key(deal: Deal) -> tuple:
+    """Newest order first; briefs with no known order date last; slug breaks ties."""
+    order = deal.ordered.date if deal.ordered and deal.ordered.date else None
+    return (order is None, tuple(-n for n in order.sort_key()) if order else (), deal.slug)
+
+
+def resolve_parties(validated: Validated, codes: set[str]) -> tuple[dict[str, Party], list[ContentError]]:
+    """Apply the party-name cascade to every code in use, and to every countries/ file."""
+    errors: list[ContentError] = []
+    overrides = {party.code: (party, path, line) for party, path, line in validated.parties}
+    parties: dict[str, Party] = {}
+    for code in sorted(codes | set(overrides)):
+        override, path, line = overrides.get(code, (None, "", 0))
+        name = (override.name if override else "") or iso_name(code)
+        if code.startswith("X") and override and not (override.name and override.kind != "state"):
+            errors.append(ContentError(path, line, "name", "a party with an X code needs `name` and `kind: non-state` or `kind: organisation`"))
+        elif name is None and override:
+            errors.append(ContentError(path, line, "", f'"{code}" is not an ISO 3166 alpha-3 code; set `name` and `kind` for a party without one'))
+        if name:
+            parties[code] = Party(code, name, override.kind if override else "state", slugify(name), override.note if override else None)
+    by_slug: dict[str, Party] = {}
+    for party in parties.values():
+        other = by_slug.setdefault(party.slug, party)
+        if other is not party:
+            path, line = overrides.get(party.code, (None, "content/countries", 0))[1:]
+            errors.append(ContentError(path, line, "name", f'"{party.name}" ({party.code}) gives the same page address /countries/{party.slug}/ as {other.code}'))
+    return parties, errors
+
+
+MISSING = {
+    "party": 'no party with code "{0}" in ISO 3166 or content/countries/',
+    "system": 'no system named "{0}" (add content/systems/{0}.yaml)',
+    "deal": 'no brief named "{0}"',
+}
+
+
+def check_references(references: tuple[Reference, ...], parties: dict, systems: dict, deals: dict) -> list[ContentError]:
+    """Every reference must name something that exists; suggest the closest name when it does not."""
+    known = {"party": parties, "system": systems, "deal": deals}
+    errors = []
+    for ref in references:
+        if ref.name not in known[ref.kind]:
+            hint = did_you_mean(ref.name, known[ref.kind])
+            if ref.kind == "party" and not hint:
+                hint = did_you_mean(ref.name, [c.alpha_3 for c in pycountry.countries])
+            errors.append(ContentError(ref.path, ref.line, ref.field, MISSING[ref.kind].format(ref.name) + hint))
+    return errors
+
+
+def _group(deals, key) -> dict:
+    groups = defaultdict(list)
+    for deal in deals:
+        for value in key(deal):
+            groups[value].append(deal)
+    return {value: tuple(group) for value, group in sorted(groups.items())}
+
+
+def build_archive(validated: Validated) -> Archive:
+    """Cross-link the validated objects; raise ContentErrors for every dangling reference."""
+    codes = {ref.name for ref in validated.references if ref.kind == "party"}
+    parties, errors = resolve_parties(validated, codes)
+    systems = {system.slug: system for system in validated.systems}
+    deal_by_slug = {deal.slug: deal for deal in validated.deals}
+    errors += check_references(validated.references, parties, systems, deal_by_slug)
+    errors += validated.errors
+    if errors:
+        raise ContentErrors(errors)
+    deals = tuple(sorted(validated.deals, key=deal_sort_key))
+    used_categories = {system.category for system in systems.values()}
+    return Archive(
+        site=validated.site,
+        deals=deals,
+        deal_by_slug=deal_by_slug,
+        systems=dict(sorted(systems.items())),
+        parties=parties,
+        exports=_group(deals, lambda d: [d.supplier]),
+        imports=_group(deals, lambda d: [d.recipient]),
+        deals_by_system=_group(deals, lambda d: [d.system]),
+        deals_by_year=_group(deals, lambda d: [d.order_year] if d.order_year else []),
+        categories=tuple(c for c in CATEGORIES if c in used_categories),
+    )

@@ -1,0 +1,236 @@
+"""loader.py — stage 1: read content/ into RawRecords, YAML trees that remember their lines.
+
+YAML is read event by event with libyaml's C parser (pure Python where libyaml is missing), and
+turned into a small tree of YMap / YSeq / YScalar nodes. Scalars keep their source text and
+what YAML would have made of them, so the validator decides what a value means: YAML's own
+guesses (`NO` as false, `1:20` as 80, unquoted dates) never change a brief silently.
+Anything YAML-clever (tags, anchors, aliases, merge keys, several documents, duplicate keys)
+is reported as a ContentError; every problem of every file is collected.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from generator.errors import ContentError, display_path
+
+Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+RESOLVER = yaml.resolver.Resolver()
+DEAL_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+SYSTEM_SLUG = DEAL_SLUG
+PARTY_CODE = re.compile(r"[A-Z]{3}|X[A-Z0-9]{2,11}")
+MAX_FILE_BYTES = 1_000_000
+
+
+@dataclass
+class YScalar:
+    text: str
+    tag: str  # what YAML would resolve it to: str, int, float, bool, null, timestamp
+    line: int
+    quoted: bool
+
+
+@dataclass
+class YSeq:
+    items: list[YNode]
+    line: int
+
+
+@dataclass
+class YMap:
+    # key -> (line of the key, value node); insertion order is the file's order
+    items: dict[str, tuple[int, YNode]]
+    line: int
+
+
+YNode = YScalar | YSeq | YMap
+
+
+@dataclass
+class RawRecord:
+    """One content file: its kind, its slug, its YAML tree and (for briefs) the Markdown body."""
+
+    kind: str  # "site", "deal", "system", "country"
+    slug: str
+    path: str  # as displayed in messages, relative to the project
+    data: YMap
+    body: str = ""
+    body_line: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+class _TreeBuilder:
+    """Builds a YNode tree from parser events, collecting problems instead of stopping."""
+
+    def __init__(self, path: str, line_offset: int):
+        self.path = path
+        self.offset = line_offset
+        self.errors: list[ContentError] = []
+
+    def error(self, mark, message: str, field: str = "") -> None:
+        self.errors.append(ContentError(self.path, mark.line + 1 + self.offset, field, message))
+
+    def build(self, text: str) -> YNode | None:
+        events = iter(yaml.parse(text, Loader=Parser))
+        root: YNode | None = None
+        documents = 0
+        for event in events:
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    self.error(event.start_mark, "only one YAML document is allowed here; remove the extra '---'")
+                    break
+            elif isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent, yaml.AliasEvent)):
+                root = self.node(event, events, "")
+        return root
+
+    def node(self, event, events, path: str) -> YNode:
+        line = event.start_mark.line + 1 + self.offset
+        if isinstance(event, yaml.AliasEvent):
+            self.error(event.start_mark, f"YAML aliases (*{event.anchor}) are not allowed; write the value out", path)
+            return YScalar("", "null", line, False)
+        if event.anchor is not None:
+            self.error(event.start_mark, f"YAML anchors (&{event.anchor}) are not allowed; write the value out", path)
+        if event.tag is not None and not (isinstance(event, yaml.ScalarEvent) and event.tag == "!"):
+            self.error(event.start_mark, f"YAML tags ({event.tag}) are not allowed", path)
+        if isinstance(event, yaml.ScalarEvent):
+            tag = RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
+            return YScalar(event.value, tag.rsplit(":", 1)[-1], line, event.style in ("'", "\""))
+        if isinstance(event, yaml.SequenceStartEvent):
+            items = []
+            for child in events:
+                if isinstance(child, yaml.SequenceEndEvent):
+                    return YSeq(items, line)
+                items.append(self.node(child, events, f"{path}[{len(items)}]"))
+        items: dict[str, tuple[int, YNode]] = {}
+        for key_event in events:
+            if isinstance(key_event, yaml.MappingEndEvent):
+                return YMap(items, line)
+            key_node = self.node(key_event, events, path)
+            key = key_node.text if isinstance(key_node, YScalar) else "?"
+            field_path = f"{path}.{key}" if path else key
+            value = self.node(next(events), events, field_path)
+            if not isinstance(key_node, YScalar):
+                self.error(key_event.start_mark, "a key must be a plain name", path)
+                continue
+            if key == "<<" and not key_node.quoted:
+                self.error(key_event.start_mark, "YAML merge keys (<<) are not allowed; write the fields out", path)
+            elif key in items:
+                first = items[key][0]
+                self.error(key_event.start_mark, f"duplicate key; it is already set on line {first}", field_path)
+            else:
+                items[key] = (key_node.line, value)
+        raise AssertionError("unbalanced YAML events")  # libyaml guarantees balance
+
+
+def parse_yaml(text: str, path: str, line_offset: int = 0) -> tuple[YNode | None, list[ContentError]]:
+    """Parse one YAML document into a YNode tree; return it with every problem found."""
+    builder = _TreeBuilder(path, line_offset)
+    try:
+        root = builder.build(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 + line_offset if mark else 0
+        problem = exc.problem or "is not valid YAML"
+        return None, [*builder.errors, ContentError(path, line, "", f"invalid YAML: {problem}")]
+    return root, builder.errors
+
+
+def read_text(file: Path, path: str) -> tuple[str | None, list[ContentError]]:
+    """Read a file as UTF-8 text with '\\n' line ends, or say why it cannot be read."""
+    if file.is_symlink():
+        return None, [ContentError(path, 0, "", "symbolic links are not allowed in content/; copy the file instead")]
+    data = file.read_bytes()
+    if len(data) > MAX_FILE_BYTES:
+        limit = f"{MAX_FILE_BYTES:,}"
+        return None, [ContentError(path, 0, "", f"file is {len(data):,} bytes; the limit is {limit}")]
+    if data.startswith(b"\xef\xbb\xbf"):
+        return None, [ContentError(path, 1, "", "file starts with a byte-order mark (BOM); save it as UTF-8 without BOM")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, [ContentError(path, line, "", f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")]
+    # Normalise Windows and old Mac line ends; each one still ends exactly one line.
+    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+
+
+def split_front_matter(text: str, path: str) -> tuple[str, str, int, list[ContentError]]:
+    """Split a brief into (YAML, Markdown body, first line of the body, problems)."""
+    lines = text.split("\n")
+    if not text.strip():
+        return "", "", 0, [ContentError(path, 1, "", "file is empty; a brief starts with '---' and its front matter")]
+    if lines[0].rstrip() != "---":
+        return "", "", 0, [ContentError(path, 1, "", "expected front matter: the file must start with a line '---'")]
+    for number, line in enumerate(lines[1:], start=2):
+        if line.rstrip() == "---":
+            yaml_text = "\n".join(lines[1 : number - 1])
+            return yaml_text, "\n".join(lines[number:]), number + 1, []
+    return "", "", 0, [ContentError(path, 1, "", "front matter is not closed: add a line '---' after it")]
+
+
+def _record(kind: str, slug: str, file: Path, path: str, front_matter: bool) -> tuple[RawRecord | None, list[ContentError]]:
+    text, errors = read_text(file, path)
+    if text is None:
+        return None, errors
+    body, body_line, offset = "", 0, 0
+    if front_matter:
+        text, body, body_line, errors = split_front_matter(text, path)
+        offset = 1
+        if errors:
+            return None, errors
+    elif not text.strip():
+        return None, [ContentError(path, 1, "", "file is empty")]
+    root, errors = parse_yaml(text, path, offset)
+    if root is None and not errors:
+        errors = [ContentError(path, 1, "", "front matter is empty" if front_matter else "file is empty")]
+    elif root is not None and not isinstance(root, YMap):
+        errors.append(ContentError(path, root.line, "", "expected a mapping of fields (name: value) at the top level"))
+    if errors:
+        return None, errors
+    return RawRecord(kind, slug, path, root, body, body_line), []
+
+
+# Each folder of content/, the kind of record its files hold, their suffix, and the name rule.
+FOLDERS = {
+    "deals": ("deal", ".md", DEAL_SLUG, "lowercase letters, digits and single hyphens"),
+    "systems": ("system", ".yaml", SYSTEM_SLUG, "lowercase letters, digits and single hyphens"),
+    "countries": ("country", ".yaml", PARTY_CODE, "an ISO 3166 alpha-3 code, or X and 2–11 capitals/digits"),
+}
+
+
+def load_content(content_dir: Path) -> tuple[list[RawRecord], list[ContentError]]:
+    """Read every content file; return the readable records and a problem for every other file."""
+    root = content_dir.parent
+    records: list[RawRecord] = []
+    errors: list[ContentError] = []
+
+    def add(result: tuple[RawRecord | None, list[ContentError]]) -> None:
+        record, problems = result
+        errors.extend(problems)
+        if record is not None:
+            records.append(record)
+
+    site_file = content_dir / "site.yaml"
+    if site_file.is_file():
+        add(_record("site", "site", site_file, display_path(site_file, root), False))
+    else:
+        errors.append(ContentError(display_path(site_file, root), 0, "", "missing: every archive needs a site.yaml"))
+    for folder, (kind, suffix, name_rule, rule_text) in FOLDERS.items():
+        directory = content_dir / folder
+        if not directory.is_dir():
+            continue
+        for file in sorted(directory.iterdir()):
+            path = display_path(file, root)
+            slug = file.name[: -len(suffix)] if file.name.endswith(suffix) else None
+            if file.is_dir():
+                errors.append(ContentError(path, 0, "", f"unexpected folder in content/{folder}/"))
+            elif slug is None or not name_rule.fullmatch(slug):
+                errors.append(ContentError(path, 0, "", f"not a {kind} file: expected a name of {rule_text}, ending in {suffix}"))
+            else:
+                add(_record(kind, slug, file, path, front_matter=(kind == "deal")))
+    return records, errors

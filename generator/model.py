@@ -1,0 +1,162 @@
+"""model.py — the archive's domain objects, as immutable dataclasses named as in the content format.
+
+Nothing here reads files or renders HTML. A value that is not known is None (never 0), and a
+fact's `alternatives` stay beside its principal value: sources that disagree are never merged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+
+from generator.dates import PartialDate
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    kind: str | None = None
+    publisher: str | None = None
+    via: str | None = None
+    published: PartialDate | None = None
+    page_updated: PartialDate | None = None
+    url: str | None = None
+    archived_url: str | None = None
+    accessed: PartialDate | None = None
+    language: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A sourced value: an order, a delivery, a contract value or a specification."""
+
+    sources: tuple[str, ...] = ()
+    quantity: int | None = None
+    date: PartialDate | None = None
+    amount: int | float | None = None
+    currency: str | None = None
+    scope: str | None = None
+    label: str | None = None
+    value: str | None = None
+    estimate: bool = False
+    note: str | None = None
+    alternatives: tuple[Fact, ...] = ()
+
+    @property
+    def reports(self) -> tuple[Fact, ...]:
+        """Every reported value, the principal one first; kept side by side, never merged."""
+        return (self, *self.alternatives)
+
+
+@dataclass(frozen=True)
+class Event:
+    date: PartialDate
+    event: str
+    sources: tuple[str, ...]
+
+
+def dated(cls: type) -> Callable[..., Any]:
+    """A builder for `cls` where `circa: true`, written beside `date`, marks that date an estimate."""
+
+    def build(circa: bool = False, **values: Any) -> Any:
+        made = cls(**values)
+        if circa and made.date is not None:
+            made = replace(made, date=replace(made.date, circa=True))
+        return made
+
+    return build
+
+
+@dataclass(frozen=True)
+class Quote:
+    text: str
+    speaker: str
+    sources: tuple[str, ...]
+    role: str | None = None
+    date: PartialDate | None = None
+    context: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Correction:
+    date: PartialDate
+    text: str
+
+
+@dataclass(frozen=True)
+class Deal:
+    slug: str
+    path: str
+    title: str
+    summary: str
+    supplier: str
+    recipient: str
+    system: str
+    status: str
+    sources: tuple[Source, ...]
+    published: PartialDate
+    body: str = ""
+    status_as_of: PartialDate | None = None
+    ordered: Fact | None = None
+    deliveries: tuple[Fact, ...] = ()
+    value: Fact | None = None
+    condition: str | None = None
+    deal_type: str | None = None
+    sipri_id: int | None = None
+    timeline: tuple[Event, ...] = ()
+    quotes: tuple[Quote, ...] = ()
+    tags: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    updated: PartialDate | None = None
+    corrections: tuple[Correction, ...] = ()
+
+    @property
+    def order_year(self) -> int | None:
+        return self.ordered.date.year if self.ordered and self.ordered.date else None
+
+    @property
+    def delivered(self) -> int | None:
+        """Units delivered by the principal reports, or None when no delivery is recorded."""
+        known = [d.quantity for d in self.deliveries if d.quantity is not None]
+        return sum(known) if known else None
+
+    @property
+    def last_updated(self) -> PartialDate:
+        return self.updated or self.published
+
+
+@dataclass(frozen=True)
+class System:
+    slug: str
+    path: str
+    name: str
+    category: str
+    aliases: tuple[str, ...] = ()
+    origin: str | None = None
+    manufacturer: str | None = None
+    description: str = ""
+    specs: tuple[Fact, ...] = ()
+    sources: tuple[Source, ...] = ()
+
+
+@dataclass(frozen=True)
+class Party:
+    """A country, organisation or non-state group, with its readable name and page slug."""
+
+    code: str
+    name: str
+    kind: str = "state"
+    slug: str = ""
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Site:
+    title: str
+    description: str
+    base_url: str
+    language: str = "en"
+    extra: dict = field(default_factory=dict)

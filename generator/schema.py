@@ -1,0 +1,298 @@
+"""schema.py — field kinds described as data, and one walker that checks a YAML tree against them.
+
+Each kind knows what it expects, checks a node, and returns the Python value; a Record builds a
+model object from its fields. Problems are appended to the Context, never raised, so a file's
+every problem is reported in one run (MkDocs' declared schema, without its stop-at-first).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pycountry
+
+from generator.dates import EXPECTED as DATE_EXPECTED
+from generator.dates import PartialDate
+from generator.errors import ContentError
+from generator.loader import YMap, YNode, YScalar, YSeq
+
+# Text that could hide or reorder what a reader sees: C0/C1 controls (but tab and newline) and
+# the bidirectional overrides and isolates used in "Trojan Source" tricks.
+HIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+YAML_READS = {"bool": "true or false", "int": "a number", "float": "a number", "null": "empty (null)",
+              "timestamp": "a date"}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A name that must exist elsewhere in the archive: a party, a system or a brief."""
+
+    kind: str  # "party", "system", "deal"
+    name: str
+    path: str
+    line: int
+    field: str
+
+
+@dataclass
+class Context:
+    """What the walker carries through one file: where it is, and what it has found."""
+
+    path: str
+    errors: list[ContentError] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    source_ids: frozenset[str] = frozenset()
+
+    def error(self, node: YNode | int, field_path: str, message: str) -> None:
+        line = node if isinstance(node, int) else node.line
+        self.errors.append(ContentError(self.path, line, field_path, message))
+
+
+def did_you_mean(word: str, choices) -> str:
+    """'; did you mean "x"?' for the closest choice, or nothing."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f'; did you mean "{close[0]}"?' if close else ""
+
+
+def describe(node: YNode) -> str:
+    """How a value looked in the file, for messages."""
+    if isinstance(node, YMap):
+        return "a mapping"
+    if isinstance(node, YSeq):
+        return "a list"
+    shown = f'"{node.text}"'
+    if not node.quoted and node.tag in YAML_READS:
+        return f"{shown}, which YAML reads as {YAML_READS[node.tag]}"
+    return shown
+
+
+def is_null(node: YNode) -> bool:
+    """An empty value, `~` or `null`: 'not known', which is the same as leaving the field out."""
+    return isinstance(node, YScalar) and node.tag == "null" and not node.quoted
+
+
+class Kind:
+    expected = "a value"
+
+    def check(self, node: YNode, ctx: Context, path: str) -> Any:
+        raise NotImplementedError
+
+    def scalar(self, node: YNode, ctx: Context, path: str) -> YScalar | None:
+        if isinstance(node, YScalar) and not is_null(node):
+            return node
+        got = "nothing" if isinstance(node, YScalar) else describe(node)
+        ctx.error(node, path, f"expected {self.expected}, got {got}")
+        return None
+
+
+class Text(Kind):
+    expected = "text"
+
+    def check(self, node, ctx, path):
+        scalar = self.scalar(node, ctx, path)
+        if scalar is None:
+            return None
+        if not scalar.quoted and scalar.tag != "str":
+            ctx.error(node, path, f"expected text, got {describe(scalar)}; put it in quotes")
+            return None
+        text = scalar.text.strip()
+        if not text:
+            ctx.error(node, path, "must not be empty")
+            return None
+        hidden = HIDDEN_CHARACTERS.search(text)
+        if hidden:
+            name = unicodedata.name(hidden.group(), f"U+{ord(hidden.group()):04X}")
+            ctx.error(node, path, f"contains an invisible or control character ({name}); remove it")
+            return None
+        return text
+
+
+class Url(Text):
+    expected = "a web address starting with https:// or http://"
+
+    def check(self, node, ctx, path):
+        text = super().check(node, ctx, path)
+        if text is not None and not re.fullmatch(r"https?://[^\s<>\"]+", text):
+            ctx.error(node, path, f"expected {self.expected}, got {describe(node)}")
+            return None
+        return text
+
+
+class Integer(Kind):
+    def __init__(self, minimum: int = 0):
+        self.minimum = minimum
+        self.expected = f"a whole number of at least {minimum}"
+
+    def check(self, node, ctx, path):
+        scalar = self.scalar(node, ctx, path)
+        if scalar is None:
+            return None
+        if scalar.quoted or not re.fullmatch(r"-?\d+", scalar.text):
+            ctx.error(node, path, f"expected {self.expected}, written as digits, got {describe(scalar)}")
+            return None
+        value = int(scalar.text)
+        if value < self.minimum:
+            ctx.error(node, path, f"expected {self.expected}, got {value}")
+            return None
+        return value
+
+
+class Amount(Kind):
+    expected = "a number greater than 0, written as digits (700000000 or 1.4e9)"
+
+    def check(self, node, ctx, path):
+        scalar = self.scalar(node, ctx, path)
+        if scalar is None:
+            return None
+        if scalar.quoted or not re.fullmatch(r"\d+(\.\d+)?([eE]\+?\d+)?", scalar.text):
+            ctx.error(node, path, f"expected {self.expected}, got {describe(scalar)}")
+            return None
+        value = float(scalar.text)
+        if not 0 < value < 1e15:
+            ctx.error(node, path, f"expected {self.expected}, got {scalar.text}")
+            return None
+        return int(value) if value.is_integer() else value
+
+
+class Boolean(Kind):
+    expected = "true or false"
+
+    def check(self, node, ctx, path):
+        scalar = self.scalar(node, ctx, path)
+        if scalar is None:
+            return None
+        if scalar.quoted or scalar.text not in ("true", "false"):
+            ctx.error(node, path, f"expected {self.expected}, got {describe(scalar)}")
+            return None
+        return scalar.text == "true"
+
+
+class Date(Kind):
+    expected = DATE_EXPECTED
+
+    def check(self, node, ctx, path):
+        scalar = self.scalar(node, ctx, path)
+        if scalar is None:
+            return None
+        # The source text decides, not YAML's guess: 2007 stays a year, 2007-01 a month.
+        try:
+            return PartialDate.parse(scalar.text)
+        except ValueError as exc:
+            ctx.error(node, path, str(exc))
+            return None
+
+
+class Choice(Text):
+    def __init__(self, *choices: str):
+        self.choices = choices
+        self.expected = "one of " + ", ".join(choices)
+
+    def check(self, node, ctx, path):
+        text = super().check(node, ctx, path)
+        if text is not None and text not in self.choices:
+            ctx.error(node, path, f'expected {self.expected}, got "{text}"{did_you_mean(text, self.choices)}')
+            return None
+        return text
+
+
+class Currency(Text):
+    expected = "an ISO 4217 currency code such as USD, EUR or RUB"
+
+    def check(self, node, ctx, path):
+        text = super().check(node, ctx, path)
+        if text is not None and (not text.isupper() or pycountry.currencies.get(alpha_3=text) is None):
+            codes = [c.alpha_3 for c in pycountry.currencies]
+            ctx.error(node, path, f'expected {self.expected}, got "{text}"{did_you_mean(text.upper(), codes)}')
+            return None
+        return text
+
+
+class Ref(Text):
+    """A name resolved later against the whole archive (a party, system or brief)."""
+
+    def __init__(self, kind: str, pattern: re.Pattern, expected: str):
+        self.kind, self.pattern, self.expected = kind, pattern, expected
+
+    def check(self, node, ctx, path):
+        text = super().check(node, ctx, path)
+        if text is None:
+            return None
+        if not self.pattern.fullmatch(text):
+            ctx.error(node, path, f"expected {self.expected}, got {describe(node)}")
+            return None
+        ctx.references.append(Reference(self.kind, text, ctx.path, node.line, path))
+        return text
+
+
+class SourceIds(Kind):
+    """One source id or a list of them; each must be a source of the same file."""
+
+    expected = "a source id or a list of source ids from this file's sources"
+
+    def check(self, node, ctx, path):
+        nodes = node.items if isinstance(node, YSeq) else [node]
+        if not nodes:
+            ctx.error(node, path, "must name at least one source")
+        ids = []
+        for index, item in enumerate(nodes):
+            item_path = f"{path}[{index}]" if isinstance(node, YSeq) else path
+            text = Text().check(item, ctx, item_path)
+            if text is not None and text not in ctx.source_ids:
+                ctx.error(item, item_path, f'no source with id "{text}" in this file{did_you_mean(text, ctx.source_ids)}')
+            ids.append(text)
+        return tuple(ids)
+
+
+class ListOf(Kind):
+    def __init__(self, item: Kind, minimum: int = 0):
+        self.item, self.minimum = item, minimum
+        self.expected = f"a list of {item.expected}"
+
+    def check(self, node, ctx, path):
+        if not isinstance(node, YSeq):
+            ctx.error(node, path, f"expected {self.expected}, got {describe(node)}")
+            return ()
+        if len(node.items) < self.minimum:
+            ctx.error(node, path, f"expected at least {self.minimum} item(s)")
+        return tuple(self.item.check(item, ctx, f"{path}[{i}]") for i, item in enumerate(node.items))
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: Kind
+    required: bool = False
+
+
+class Record(Kind):
+    """A mapping with declared fields, built into a model object by `make(**values)`."""
+
+    def __init__(self, expected: str, fields: dict[str, Field], make: Callable[..., Any]):
+        self.expected, self.fields, self.make = expected, fields, make
+
+    def check(self, node, ctx, path):
+        if not isinstance(node, YMap):
+            ctx.error(node, path, f"expected {self.expected} (a mapping of fields), got {describe(node)}")
+            return None
+        values = {}
+        errors_before = len(ctx.errors)
+        for key, (line, value) in node.items.items():
+            key_path = f"{path}.{key}" if path else key
+            spec = self.fields.get(key)
+            if spec is None:
+                known = ", ".join(self.fields)
+                hint = did_you_mean(key, self.fields) or f"; known fields: {known}"
+                ctx.error(line, key_path, f"unknown field{hint}")
+                continue
+            if is_null(value):
+                continue
+            values[key] = spec.kind.check(value, ctx, key_path)
+        for key, spec in self.fields.items():
+            if spec.required and (key not in node.items or is_null(node.items[key][1])):
+                ctx.error(node, f"{path}.{key}" if path else key, f"required field is missing (expected {spec.kind.expected})")
+        # A record with a problem is not built: the file fails anyway, and a half-built object
+        # must never reach the pages.
+        return self.make(**values) if len(ctx.errors) == errors_before else None

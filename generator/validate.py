@@ -1,0 +1,168 @@
+"""validate.py — stage 2: RawRecords → model objects, checked field by field against the format.
+
+The content format (docs/content-format.md) is declared here once, as data. Every problem in
+every file is collected; `validate` raises ContentErrors at the end if there was any, so a
+build never sees a half-valid archive. References to other files (parties, systems, briefs)
+are returned for the archive stage to resolve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.errors import ContentError
+from generator.loader import DEAL_SLUG, PARTY_CODE, SYSTEM_SLUG, RawRecord, YMap, YScalar, YSeq
+from generator.model import Correction, Deal, Event, Party, Quote, Site, Source, System, dated, Fact
+from generator.schema import (Amount, Boolean, Choice, Context, Currency, Date, Field, Integer, ListOf,
+                              Record, Ref, Reference, SourceIds, Text, Url)
+
+STATUSES = ("reported", "negotiating", "ordered", "delivering", "delivered", "cancelled")
+CATEGORIES = ("aircraft", "air-defence", "anti-submarine", "armoured-vehicles", "artillery", "engines",
+              "missiles", "naval-weapons", "satellites", "sensors", "ships", "other")
+
+PARTY = Ref("party", PARTY_CODE, "a party code: ISO 3166 alpha-3 such as RUS, or X… for a non-state party")
+SYSTEM = Ref("system", SYSTEM_SLUG, "a system slug: the name of a file in content/systems/")
+DEAL = Ref("deal", DEAL_SLUG, "a brief's slug: the name of a file in content/deals/")
+LANGUAGE = Text()  # a language tag or name as the source gives it
+
+
+def required(kind) -> Field:
+    return Field(kind, required=True)
+
+
+def optional(kind) -> Field:
+    return Field(kind)
+
+
+SOURCE = Record("a source", {
+    "id": required(Text()), "title": required(Text()), "kind": optional(Choice("news", "official", "database", "report", "other")),
+    "publisher": optional(Text()), "via": optional(Text()), "published": optional(Date()),
+    "page_updated": optional(Date()), "url": optional(Url()), "archived_url": optional(Url()),
+    "accessed": optional(Date()), "language": optional(LANGUAGE), "note": optional(Text()),
+}, Source)
+
+
+def fact_record(expected: str, own: dict[str, Field]) -> Record:
+    """A fact of one shape; its alternatives are facts of the same shape, each with its sources."""
+    common = {"sources": required(SourceIds()), "estimate": optional(Boolean()), "note": optional(Text()),
+              "circa": optional(Boolean())}
+    alternative = Record(f"an alternative {expected}", {**own, **common}, dated(Fact))
+    return Record(expected, {**own, **common, "alternatives": optional(ListOf(alternative))}, dated(Fact))
+
+
+ORDER = fact_record("an order", {"quantity": optional(Integer(0)), "date": optional(Date())})
+DELIVERY = fact_record("a delivery", {"quantity": optional(Integer(0)), "date": optional(Date())})
+VALUE = fact_record("a contract value", {"amount": required(Amount()), "currency": required(Currency()),
+                                         "scope": optional(Text())})
+SPEC = fact_record("a specification", {"label": required(Text()), "value": required(Text())})
+
+DEAL_FIELDS = Record("a brief", {
+    "title": required(Text()), "summary": required(Text()), "supplier": required(PARTY),
+    "recipient": required(PARTY), "system": required(SYSTEM), "status": required(Choice(*STATUSES)),
+    "status_as_of": optional(Date()), "ordered": optional(ORDER), "deliveries": optional(ListOf(DELIVERY)),
+    "value": optional(VALUE), "condition": optional(Choice("new", "second-hand", "second-hand-modernised")),
+    "deal_type": optional(Choice("sale", "aid", "licence", "lease", "unknown")),
+    "sipri_id": optional(Integer(1)),
+    "timeline": optional(ListOf(Record("an event", {"date": required(Date()), "event": required(Text()),
+                                                    "sources": required(SourceIds()),
+                                                    "circa": optional(Boolean())}, dated(Event)))),
+    "quotes": optional(ListOf(Record("a quote", {
+        "text": required(Text()), "speaker": required(Text()), "role": optional(Text()), "date": optional(Date()),
+        "context": optional(Text()), "language": optional(LANGUAGE), "sources": required(SourceIds())}, Quote))),
+    "sources": required(ListOf(SOURCE, minimum=1)), "tags": optional(ListOf(Text())),
+    "related": optional(ListOf(DEAL)), "published": required(Date()), "updated": optional(Date()),
+    "corrections": optional(ListOf(Record("a correction", {"date": required(Date()), "text": required(Text())},
+                                          Correction))),
+}, dict)
+
+SYSTEM_FIELDS = Record("a weapon system", {
+    "name": required(Text()), "aliases": optional(ListOf(Text())), "category": required(Choice(*CATEGORIES)),
+    "origin": optional(PARTY), "manufacturer": optional(Text()), "description": optional(Text()),
+    "specs": optional(ListOf(SPEC)), "sources": optional(ListOf(SOURCE)),
+}, dict)
+
+COUNTRY_FIELDS = Record("a party", {
+    "name": optional(Text()), "kind": optional(Choice("state", "non-state", "organisation")),
+    "note": optional(Text()),
+}, dict)
+
+SITE_FIELDS = Record("the site settings", {
+    "title": required(Text()), "description": required(Text()), "base_url": required(Url()),
+    "language": optional(Text()),
+}, Site)
+
+
+@dataclass(frozen=True)
+class Validated:
+    """Every file's model object, and the cross-file references the archive must resolve."""
+
+    site: Site
+    deals: tuple[Deal, ...]
+    systems: tuple[System, ...]
+    parties: tuple[tuple[Party, str, int], ...]  # a party file's override, its path and line
+    references: tuple[Reference, ...]
+    errors: tuple[ContentError, ...]  # reported with the archive's own, so one run shows them all
+
+
+def source_ids(data: YMap, ctx: Context) -> frozenset[str]:
+    """The ids of a file's sources, read before anything that cites them; duplicates are errors."""
+    seen: dict[str, int] = {}
+    sources = data.items.get("sources", (0, None))[1]
+    for index, node in enumerate(sources.items if isinstance(sources, YSeq) else []):
+        id_node = node.items.get("id", (0, None))[1] if isinstance(node, YMap) else None
+        if isinstance(id_node, YScalar):
+            if id_node.text in seen:
+                ctx.error(id_node, f"sources[{index}].id", f'"{id_node.text}" is already the id of the source on line {seen[id_node.text]}')
+            seen.setdefault(id_node.text, id_node.line)
+    return frozenset(seen)
+
+
+def check_dates(deal: Deal, ctx: Context, line: int) -> None:
+    """A delivery cannot come before its order (compared at the coarser of the two precisions)."""
+    if not (deal.ordered and deal.ordered.date):
+        return
+    order = deal.ordered.date
+    for index, delivery in enumerate(deal.deliveries):
+        if delivery.date and _before(delivery.date, order):
+            ctx.error(line, f"deliveries[{index}].date",
+                      f"delivery dated {delivery.date.display()} comes before the order ({order.display()})")
+
+
+def _before(first, second) -> bool:
+    depth = min(len(first.iso().split("-")), len(second.iso().split("-")))
+    return first.sort_key()[:depth] < second.sort_key()[:depth]
+
+
+def validate(records: list[RawRecord], load_errors: list[ContentError] = ()) -> Validated:
+    """Check every record; return the valid model objects and every problem found so far.
+
+    Invalid records are left out of the result, but their references are still returned, so the
+    archive stage can report a dangling reference in the same run as a malformed field.
+    """
+    errors: list[ContentError] = list(load_errors)
+    references: list[Reference] = []
+    site, deals, systems, parties = None, [], [], []
+    for record in records:
+        ctx = Context(record.path)
+        if record.kind == "deal":
+            ctx.source_ids = source_ids(record.data, ctx)
+            values = DEAL_FIELDS.check(record.data, ctx, "")
+            if values is not None:
+                deal = Deal(slug=record.slug, path=record.path, body=record.body, **values)
+                check_dates(deal, ctx, record.data.items.get("deliveries", (record.data.line,))[0])
+                deals.append(deal)
+        elif record.kind == "system":
+            ctx.source_ids = source_ids(record.data, ctx)
+            values = SYSTEM_FIELDS.check(record.data, ctx, "")
+            if values is not None:
+                systems.append(System(slug=record.slug, path=record.path, **values))
+        elif record.kind == "country":
+            values = COUNTRY_FIELDS.check(record.data, ctx, "")
+            if values is not None:
+                parties.append((Party(code=record.slug, name=values.get("name", ""), kind=values.get("kind", "state"),
+                                      note=values.get("note")), record.path, record.data.line))
+        else:
+            site = SITE_FIELDS.check(record.data, ctx, "")
+        errors.extend(ctx.errors)
+        references.extend(ctx.references)
+    return Validated(site, tuple(deals), tuple(systems), tuple(parties), tuple(references), tuple(errors))
