@@ -1,0 +1,92 @@
+"""render.py — stage 5: pages → {output path: bytes}, through Jinja2 and Markdown.
+
+Autoescape and StrictUndefined everywhere: a template that names a missing value fails the
+build instead of printing nothing. Markdown is rendered with raw HTML switched off, then
+sanitised with nh3 as a second layer. Static assets are copied byte for byte.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import markdown
+import nh3
+from markupsafe import Markup
+
+from generator.dates import PartialDate
+from generator.errors import BuildError
+from generator.pages import URL_FUNCTIONS, Page
+
+ALLOWED_TAGS = {"p", "a", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "h2", "h3", "h4",
+                "table", "thead", "tbody", "tr", "th", "td", "hr", "br", "sup", "sub", "abbr"}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "abbr": {"title"},
+                      "th": {"align"}, "td": {"align"}}
+SCALE = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+
+
+class MarkdownRenderer:
+    """Python-Markdown with raw HTML off (it is escaped, not passed through) and nh3 behind it."""
+
+    def __init__(self) -> None:
+        self.md = markdown.Markdown(extensions=["tables", "sane_lists", "toc"], output_format="html")
+        self.md.preprocessors.deregister("html_block")
+        self.md.inlinePatterns.deregister("html")
+
+    def __call__(self, text: str) -> Markup:
+        html = self.md.reset().convert(text)
+        return Markup(nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                                url_schemes={"http", "https", "mailto"}, link_rel="noopener"))
+
+
+def format_date(value: PartialDate | None) -> str:
+    return value.display() if value else "not known"
+
+
+def format_number(value: int | float | None) -> str:
+    return "not known" if value is None else f"{value:,}"
+
+
+def format_money(amount: int | float | None, currency: str | None) -> str:
+    """'USD 700 million', 'USD 1.4 billion', 'EUR 25,000': exact, readable, currency first."""
+    if amount is None:
+        return "not known"
+    for size, word in SCALE:
+        if amount >= size and (amount / size * 1000).is_integer():
+            return f"{currency} {amount / size:,.3f}".rstrip("0").rstrip(".") + f" {word}"
+    return f"{currency} {amount:,}"
+
+
+def make_environment(templates: Path, globals_: dict) -> jinja2.Environment:
+    """A Jinja environment over `templates`, compiled once, with the archive's filters."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(date=format_date, number=format_number, money=format_money, markdown=MarkdownRenderer())
+    env.globals.update(URL_FUNCTIONS, **globals_)
+    return env
+
+
+def render_pages(pages: list[Page], env: jinja2.Environment) -> dict[str, bytes]:
+    """Render every page to bytes, keyed by its path in the site folder."""
+    files = {}
+    for page in pages:
+        try:
+            template = env.get_template(page.template)
+            html = template.render(page=page, **page.context)
+        except jinja2.TemplateError as exc:
+            where = f"{exc.filename}:{exc.lineno}" if getattr(exc, "lineno", None) else page.template
+            raise BuildError(f"rendering {page.url} failed in template {where}: {exc}") from exc
+        files[page.path] = html.encode("utf-8")
+    return files
+
+
+def static_files(static_dir: Path) -> dict[str, bytes]:
+    """The assets (CSS, the search script), copied as they are under assets/."""
+    return {f"assets/{file.relative_to(static_dir).as_posix()}": file.read_bytes()
+            for file in sorted(static_dir.rglob("*")) if file.is_file()}
