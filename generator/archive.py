@@ -94,11 +94,12 @@ MISSING = {
 }
 
 
-def check_references(references: tuple[Reference, ...], parties: dict, systems: dict, deals: dict) -> list[ContentError]:
+def check_references(validated: Validated, parties: dict) -> list[ContentError]:
     """Every reference must name something that exists; suggest the closest name when it does not."""
-    known = {"party": parties, "system": systems, "deal": deals}
+    known = {kind: {name for k, name in validated.present if k == kind} for kind in ("system", "deal")}
+    known["party"] = set(parties) | {name for k, name in validated.present if k == "party"}
     errors = []
-    for ref in references:
+    for ref in validated.references:
         if ref.name not in known[ref.kind]:
             hint = did_you_mean(ref.name, known[ref.kind])
             if ref.kind == "party" and not hint:
@@ -121,7 +122,7 @@ def build_archive(validated: Validated) -> Archive:
     parties, errors = resolve_parties(validated, codes)
     systems = {system.slug: system for system in validated.systems}
     deal_by_slug = {deal.slug: deal for deal in validated.deals}
-    errors += check_references(validated.references, parties, systems, deal_by_slug)
+    errors += check_references(validated, parties)
     errors += validated.errors
     if errors:
         raise ContentErrors(errors)

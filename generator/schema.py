@@ -199,14 +199,19 @@ class Choice(Text):
         return text
 
 
+# Suggested first when a code is misspelt: the currencies arms deals are mostly priced in.
+COMMON_CURRENCIES = ("USD", "EUR", "RUB", "GBP", "CNY", "FRF", "DEM", "INR", "JPY", "CHF", "SEK", "ILS", "KRW")
+
+
 class Currency(Text):
     expected = "an ISO 4217 currency code such as USD, EUR or RUB"
 
     def check(self, node, ctx, path):
         text = super().check(node, ctx, path)
         if text is not None and (not text.isupper() or pycountry.currencies.get(alpha_3=text) is None):
-            codes = [c.alpha_3 for c in pycountry.currencies]
-            ctx.error(node, path, f'expected {self.expected}, got "{text}"{did_you_mean(text.upper(), codes)}')
+            guess = text.upper()
+            hint = did_you_mean(guess, COMMON_CURRENCIES) or did_you_mean(guess, [c.alpha_3 for c in pycountry.currencies])
+            ctx.error(node, path, f'expected {self.expected}, got "{text}"{hint}')
             return None
         return text
 

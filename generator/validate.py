@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from generator.dates import PartialDate
 from generator.errors import ContentError
 from generator.loader import DEAL_SLUG, PARTY_CODE, SYSTEM_SLUG, RawRecord, YMap, YScalar, YSeq
 from generator.model import Correction, Deal, Event, Party, Quote, Site, Source, System, dated, Fact
@@ -101,6 +102,7 @@ class Validated:
     systems: tuple[System, ...]
     parties: tuple[tuple[Party, str, int], ...]  # a party file's override, its path and line
     references: tuple[Reference, ...]
+    present: frozenset[tuple[str, str]]  # (kind, name) of every file, valid or not
     errors: tuple[ContentError, ...]  # reported with the archive's own, so one run shows them all
 
 
@@ -117,20 +119,25 @@ def source_ids(data: YMap, ctx: Context) -> frozenset[str]:
     return frozenset(seen)
 
 
-def check_dates(deal: Deal, ctx: Context, line: int) -> None:
+def check_dates(deal: Deal, data: YMap, ctx: Context) -> None:
     """A delivery cannot come before its order (compared at the coarser of the two precisions)."""
     if not (deal.ordered and deal.ordered.date):
         return
     order = deal.ordered.date
     for index, delivery in enumerate(deal.deliveries):
         if delivery.date and _before(delivery.date, order):
-            ctx.error(line, f"deliveries[{index}].date",
+            date_node = data.items["deliveries"][1].items[index].items["date"][1]
+            ctx.error(date_node, f"deliveries[{index}].date",
                       f"delivery dated {delivery.date.display()} comes before the order ({order.display()})")
 
 
-def _before(first, second) -> bool:
-    depth = min(len(first.iso().split("-")), len(second.iso().split("-")))
+def _before(first: PartialDate, second: PartialDate) -> bool:
+    depth = min(_depth(first), _depth(second))
     return first.sort_key()[:depth] < second.sort_key()[:depth]
+
+
+def _depth(date: PartialDate) -> int:
+    return {"year": 1, "month": 2, "day": 3}[date.precision]
 
 
 def validate(records: list[RawRecord], load_errors: list[ContentError] = ()) -> Validated:
@@ -149,7 +156,7 @@ def validate(records: list[RawRecord], load_errors: list[ContentError] = ()) -> 
             values = DEAL_FIELDS.check(record.data, ctx, "")
             if values is not None:
                 deal = Deal(slug=record.slug, path=record.path, body=record.body, **values)
-                check_dates(deal, ctx, record.data.items.get("deliveries", (record.data.line,))[0])
+                check_dates(deal, record.data, ctx)
                 deals.append(deal)
         elif record.kind == "system":
             ctx.source_ids = source_ids(record.data, ctx)
@@ -165,4 +172,6 @@ def validate(records: list[RawRecord], load_errors: list[ContentError] = ()) -> 
             site = SITE_FIELDS.check(record.data, ctx, "")
         errors.extend(ctx.errors)
         references.extend(ctx.references)
-    return Validated(site, tuple(deals), tuple(systems), tuple(parties), tuple(references), tuple(errors))
+    # A reference to a file that exists but has its own problems is not reported a second time.
+    present = frozenset(("party" if r.kind == "country" else r.kind, r.slug) for r in records)
+    return Validated(site, tuple(deals), tuple(systems), tuple(parties), tuple(references), present, tuple(errors))

@@ -1,0 +1,55 @@
+"""Shared helpers: a synthetic fixture archive, a way to write small content trees, builds."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from generator.build import build, load_archive, render_site
+
+FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "site" / "content"
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """Write {relative path: text} under root (text is dedented); return root."""
+    for relative, text in files.items():
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def render_in_memory(content_dir: Path) -> dict[str, bytes]:
+    """The whole site as {path: bytes}, without touching the disk."""
+    return render_site(load_archive(content_dir))[1]
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    """A private copy of the fixture archive's content/, free to edit."""
+    copy = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, copy)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def fixture_files() -> dict[str, bytes]:
+    return render_in_memory(FIXTURE_CONTENT)
+
+
+@pytest.fixture(scope="session")
+def built_fixture(tmp_path_factory) -> Path:
+    """The fixture archive built to disk once, with its Pagefind index."""
+    out = tmp_path_factory.mktemp("built") / "site"
+    build(FIXTURE_CONTENT, out)
+    return out
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace one exact piece of a file's text; fail loudly if it is not there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")

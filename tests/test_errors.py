@@ -1,0 +1,154 @@
+"""Bad input: every problem names file, line and field, all are reported at once, nothing is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.build import build, load_archive
+from generator.errors import ContentErrors
+from tests.conftest import edit, write_tree
+
+BRIEF = "content/deals/2001-norway-chile-fixture-sam.md"
+SYSTEM = "content/systems/fixture-sam.yaml"
+
+
+def problems(content: Path) -> list[str]:
+    with pytest.raises(ContentErrors) as caught:
+        load_archive(content)
+    return [str(error) for error in caught.value.errors]
+
+
+# (file, text to replace, replacement, the exact message expected)
+CASES = {
+    "unknown field with suggestion": (BRIEF, "summary:", "summry:",
+        [f"{BRIEF}:2: summary: required field is missing (expected text)",
+         f'{BRIEF}:3: summry: unknown field; did you mean "summary"?']),
+    "NO read as false": (BRIEF, "recipient: CHL", "recipient: NO",
+        [f'{BRIEF}:5: recipient: expected text, got "NO", which YAML reads as true or false; put it in quotes']),
+    "number where text is expected": (BRIEF, 'title: "[Fixture] Norway sells Fixture SAM to Chile"', "title: 1984",
+        [f'{BRIEF}:2: title: expected text, got "1984", which YAML reads as a number; put it in quotes']),
+    "sexagesimal number": (BRIEF, "quantity: 12", "quantity: 1:20",
+        [f'{BRIEF}:10: ordered.quantity: expected a whole number of at least 0, written as digits, got "1:20", which YAML reads as a number']),
+    "negative quantity": (BRIEF, "quantity: 12", "quantity: -3",
+        [f"{BRIEF}:10: ordered.quantity: expected a whole number of at least 0, got -3"]),
+    "bad enum": (BRIEF, "status: delivered", "status: deliverd",
+        [f'{BRIEF}:7: status: expected one of reported, negotiating, ordered, delivering, delivered, cancelled, got "deliverd"; did you mean "delivered"?']),
+    "unknown party code": (BRIEF, "supplier: NOR", "supplier: NRO",
+        [f'{BRIEF}:4: supplier: no party with code "NRO" in ISO 3166 or content/countries/; did you mean "NOR"?']),
+    "malformed party code": (BRIEF, "supplier: NOR", "supplier: Norway",
+        [f'{BRIEF}:4: supplier: expected a party code: ISO 3166 alpha-3 such as RUS, or X… for a non-state party, got "Norway"']),
+    "missing system": (BRIEF, "system: fixture-sam", "system: fixture-sams",
+        [f'{BRIEF}:6: system: no system named "fixture-sams" (add content/systems/fixture-sams.yaml); did you mean "fixture-sam"?']),
+    "missing source reference": (BRIEF, "  sources: [wire]\n  alternatives:", "  sources: [wier]\n  alternatives:",
+        [f'{BRIEF}:12: ordered.sources[0]: no source with id "wier" in this file; did you mean "wire"?']),
+    "missing related brief": (BRIEF, "related: [2010-xfix-norway-fixture-tank]", "related: [2010-xfix-norway-fixture-tanks]",
+        [f'{BRIEF}:70: related[0]: no brief named "2010-xfix-norway-fixture-tanks"; did you mean "2010-xfix-norway-fixture-tank"?']),
+    "malformed date": (BRIEF, "date: 2001-03-15\n  sources", "date: March 2001\n  sources",
+        [f'{BRIEF}:11: ordered.date: expected a date like 2007, 2007-01 or 2007-01-16, got "March 2001"']),
+    "impossible date": (BRIEF, "published: 2024-01-02", "published: 2023-02-29",
+        [f"{BRIEF}:71: published: there is no day 29 in February 2023"]),
+    "duplicate key": (BRIEF, "status: delivered", "status: delivered\nstatus: ordered",
+        [f"{BRIEF}:8: status: duplicate key; it is already set on line 7"]),
+    "duplicate source id": (BRIEF, "    title: Fixture paper\n", "    title: Fixture paper\n  - id: wire\n    title: Again\n",
+        [f'{BRIEF}:69: sources[2].id: "wire" is already the id of the source on line 57']),
+    "money without currency": (BRIEF, "  currency: EUR\n", "",
+        [f"{BRIEF}:28: value.currency: required field is missing (expected an ISO 4217 currency code such as USD, EUR or RUB)"]),
+    "unknown currency": (BRIEF, "currency: EUR", "currency: EURO",
+        [f'{BRIEF}:29: value.currency: expected an ISO 4217 currency code such as USD, EUR or RUB, got "EURO"; did you mean "EUR"?']),
+    "zero amount": (BRIEF, "amount: 250000000", "amount: 0",
+        [f"{BRIEF}:28: value.amount: expected a number greater than 0, written as digits (700000000 or 1.4e9), got 0"]),
+    "delivery before order": (BRIEF, "date: 2002\n", "date: 2000\n",
+        [f"{BRIEF}:21: deliveries[0].date: delivery dated 2000 comes before the order (15 March 2001)"]),
+    "YAML anchor and alias": (BRIEF, "tags: [fixture]", "tags: &t [fixture]\nkeywords: *t",
+        [f"{BRIEF}:69: tags: YAML anchors (&t) are not allowed; write the value out",
+         f"{BRIEF}:70: keywords: YAML aliases (*t) are not allowed; write the value out"]),
+    "unknown field without a close match": (BRIEF, "tags: [fixture]", "tags: [fixture]\nkeywords: [x]",
+        [f'{BRIEF}:70: keywords: unknown field; known fields: title, summary, supplier, recipient, system, status, status_as_of, ordered, deliveries, value, condition, deal_type, sipri_id, timeline, quotes, sources, tags, related, published, updated, corrections']),
+    "YAML tag": (BRIEF, "tags: [fixture]", "tags: !!set {fixture}",
+        [f"{BRIEF}:69: tags: YAML tags (tag:yaml.org,2002:set) are not allowed"]),
+    "invalid YAML": (BRIEF, "status: delivered", "status: [delivered",
+        [f"{BRIEF}:8: invalid YAML: did not find expected ',' or ']'"]),
+    "bad category in a system": (SYSTEM, "category: air-defence", "category: air defence",
+        [f'{SYSTEM}:3: category: expected one of aircraft, air-defence, anti-submarine, armoured-vehicles, artillery, engines, missiles, naval-weapons, satellites, sensors, ships, other, got "air defence"; did you mean "air-defence"?']),
+    "control character in text": (BRIEF, "A synthetic brief with every", "A synthetic \u202ebrief with every",
+        [f"{BRIEF}:3: summary: contains an invisible or control character (RIGHT-TO-LEFT OVERRIDE); remove it"]),
+    "not a URL": (BRIEF, "url: https://news.example/fixture-wire", "url: javascript:alert(1)",
+        [f'{BRIEF}:64: sources[0].url: expected a web address starting with https:// or http://, got "javascript:alert(1)"']),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_is_reported_with_file_line_and_field(case, content):
+    relative, old, new, expected = CASES[case]
+    edit(content.parent / relative, old, new)
+    assert problems(content) == expected
+
+
+def test_every_problem_in_every_file_is_reported_in_one_run(content):
+    edit(content.parent / BRIEF, "status: delivered", "status: deliverd")
+    edit(content.parent / BRIEF, "supplier: NOR", "supplier: NRO")
+    edit(content.parent / SYSTEM, "category: air-defence", "category: tanks")
+    found = problems(content)
+    assert [line.split(": ")[0] for line in found] == [f"{BRIEF}:4", f"{BRIEF}:7", f"{SYSTEM}:3"]
+
+
+def test_the_report_ends_with_a_count(content):
+    edit(content.parent / BRIEF, "status: delivered", "status: deliverd")
+    edit(content.parent / SYSTEM, "category: air-defence", "category: tanks")
+    with pytest.raises(ContentErrors) as caught:
+        load_archive(content)
+    assert caught.value.report().splitlines()[-1] == "Found 2 problems in 2 files."
+
+
+@pytest.mark.parametrize("name, text, expected", [
+    ("x.md~", "", "not a deal file: expected a name of lowercase letters, digits and single hyphens, ending in .md"),
+    (".DS_Store", "", "not a deal file: expected a name of lowercase letters, digits and single hyphens, ending in .md"),
+    ("X.MD", "", "not a deal file: expected a name of lowercase letters, digits and single hyphens, ending in .md"),
+    ("Bad_Slug.md", "---\n---\n", "not a deal file: expected a name of lowercase letters, digits and single hyphens, ending in .md"),
+    ("empty.md", "", "file is empty; a brief starts with '---' and its front matter"),
+    ("no-front-matter.md", "title: x\n", "expected front matter: the file must start with a line '---'"),
+    ("unclosed.md", "---\ntitle: x\n", "front matter is not closed: add a line '---' after it"),
+    ("list.md", "---\n- a\n- b\n---\n", "expected a mapping of fields (name: value) at the top level"),
+])
+def test_malformed_brief_files(content, name, text, expected):
+    (content / "deals" / name).write_text(text, encoding="utf-8")
+    found = problems(content)
+    assert len(found) == 1 and found[0].endswith(": " + expected), found
+    assert found[0].startswith(f"content/deals/{name}:")
+
+
+def test_byte_order_mark_and_bad_utf8(content):
+    (content / "deals" / "bom.md").write_bytes(b"\xef\xbb\xbf---\ntitle: x\n---\n")
+    (content / "deals" / "latin.md").write_bytes(b"---\ntitle: caf\xe9\n---\n")
+    assert problems(content) == [
+        "content/deals/bom.md:1: file starts with a byte-order mark (BOM); save it as UTF-8 without BOM",
+        "content/deals/latin.md:2: not valid UTF-8 (byte 0xe9); save the file as UTF-8",
+    ]
+
+
+def test_windows_line_endings_keep_line_numbers(content):
+    brief = content.parent / BRIEF
+    edit(brief, "status: delivered", "status: deliverd")
+    brief.write_bytes(brief.read_bytes().replace(b"\n", b"\r\n"))
+    assert problems(content)[0].startswith(f"{BRIEF}:7: status:")
+
+
+def test_a_failed_build_leaves_the_previous_site_untouched(content, tmp_path):
+    out = tmp_path / "site"
+    build(content, out, index=False)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    edit(content.parent / BRIEF, "status: delivered", "status: deliverd")
+    with pytest.raises(ContentErrors):
+        build(content, out, index=False)
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site"]  # no staging left behind
+
+
+def test_an_x_code_party_needs_a_name_and_kind(content):
+    write_tree(content, {"countries/XBAD.yaml": "note: nothing else\n"})
+    assert problems(content) == [
+        "content/countries/XBAD.yaml:1: name: a party with an X code needs `name` and `kind: non-state` or `kind: organisation`"
+    ]
