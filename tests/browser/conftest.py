@@ -1,0 +1,73 @@
+"""A built site served on 127.0.0.1 with the headers netlify.toml declares, and real Chromium."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from generator.build import build
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+# Chromium's own background traffic is refused on a closed network; these flags keep it quiet.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def netlify_headers() -> dict[str, str]:
+    """The headers netlify.toml sets for every path ("/*")."""
+    config = tomllib.loads((ROOT / "netlify.toml").read_text(encoding="utf-8"))
+    return next(rule["values"] for rule in config["headers"] if rule["for"] == "/*")
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    headers_to_send: dict[str, str] = {}
+
+    def end_headers(self):
+        for name, value in self.headers_to_send.items():
+            self.send_header(name, value)
+        super().end_headers()
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+
+def serve(directory: Path):
+    handler = functools.partial(Handler, directory=str(directory))
+    Handler.headers_to_send = netlify_headers()
+    Handler.extensions_map = {**Handler.extensions_map, ".wasm": "application/wasm", ".js": "text/javascript"}
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def real_site(tmp_path_factory) -> str:
+    """The archive's real content, built with its search index and served; yields the base URL."""
+    out = tmp_path_factory.mktemp("real") / "site"
+    build(ROOT / "content", out)
+    server = serve(out)
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")  # installed by the test command
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    tab = context.new_page()
+    yield tab
+    context.close()

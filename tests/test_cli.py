@@ -1,0 +1,68 @@
+"""The command line: `python -m generator build|check`, its messages and exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import edit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+
+
+def test_build_succeeds_and_reports_pages_and_time(content):
+    result = run("build", "--no-index", cwd=content.parent)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Built 18 pages (20 files, not indexed) into site/ in ")
+    assert (content.parent / "site" / "index.html").is_file()
+
+
+def test_content_problems_exit_1_without_traceback_and_write_nothing(content):
+    edit(content / "deals" / "2001-norway-chile-fixture-sam.md", "status: delivered", "status: deliverd")
+    result = run("build", cwd=content.parent)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        'content/deals/2001-norway-chile-fixture-sam.md:7: status: expected one of reported, negotiating, ordered, '
+        'delivering, delivered, cancelled, got "deliverd"; did you mean "delivered"?',
+        "Found 1 problem in 1 file.",
+        "Nothing was written; site/ is unchanged.",
+    ]
+    assert "Traceback" not in result.stderr
+    assert not (content.parent / "site").exists()
+
+
+def test_check_validates_and_writes_nothing(content):
+    result = run("check", cwd=content.parent)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Checked 18 pages: no problems found")
+    assert sorted(p.name for p in content.parent.iterdir()) == ["content"]
+
+
+def test_check_reports_problems_with_exit_1(content):
+    edit(content / "systems" / "fixture-sam.yaml", "category: air-defence", "category: tanks")
+    result = run("check", cwd=content.parent)
+    assert result.returncode == 1
+    assert result.stderr.startswith("content/systems/fixture-sam.yaml:3: category: expected one of")
+
+
+def test_usage_errors_exit_2(content):
+    assert run("publish", cwd=content.parent).returncode == 2
+    assert run("build", "--colour", cwd=content.parent).returncode == 2
+    missing = run("build", "--content", "nowhere", cwd=content.parent)
+    assert missing.returncode == 2 and "no content folder at nowhere" in missing.stderr
+
+
+def test_a_missing_template_is_a_build_error_not_a_traceback(content, tmp_path):
+    templates = tmp_path / "templates"
+    (templates / "static").mkdir(parents=True)
+    (templates / "base.html").write_text("{{ nothing_here }}")
+    result = run("build", "--templates", str(templates), cwd=content.parent)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: rendering / failed in template home.html: 'home.html' not found")
+    assert "Traceback" not in result.stderr
