@@ -1,0 +1,29 @@
+import pytest
+
+from generator.archive import iso_name, slugify
+from generator.build import load_archive
+from tests.conftest import FIXTURE_CONTENT
+
+
+@pytest.mark.parametrize("code, name", [("RUS", "Russia"), ("IRN", "Iran"), ("USA", "United States"),
+                                        ("PRK", "North Korea"), ("CHL", "Chile"), ("ZZZ", None)])
+def test_party_names_are_readable_short_names(code, name):
+    assert iso_name(code) == name
+
+
+def test_slugs_are_ascii_and_stable():
+    assert slugify("Côte d'Ivoire") == "cote-d-ivoire"
+    assert slugify("Fixture Liberation Front") == "fixture-liberation-front"
+
+
+def test_the_archive_cross_links_parties_systems_and_years():
+    archive = load_archive(FIXTURE_CONTENT)
+    assert list(archive.parties) == ["CHL", "NOR", "XFIX"]
+    assert archive.parties["XFIX"].name == "Fixture Liberation Front"
+    assert archive.parties["XFIX"].kind == "non-state"
+    assert [d.slug for d in archive.imports["NOR"]] == ["2010-xfix-norway-fixture-tank", "undated-chile-norway-fixture-tank"]
+    assert list(archive.deals_by_year) == [2001, 2010]
+    # Newest order first; a brief with no order date last.
+    assert [d.slug for d in archive.deals] == ["2010-xfix-norway-fixture-tank", "2001-norway-chile-fixture-sam",
+                                               "undated-chile-norway-fixture-tank"]
+    assert archive.categories == ("air-defence", "armoured-vehicles")
