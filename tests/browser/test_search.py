@@ -16,10 +16,22 @@ def collect_csp_violations(page) -> list[str]:
 RESULT_TITLE = ".pagefind-ui__result-inner > .pagefind-ui__result-title > .pagefind-ui__result-link"  # not the sub-result links
 
 
+def wait_for_results(page, message_before: str = "") -> str:
+    """Wait until Pagefind has shown a new result message and loaded every result it lists."""
+    page.wait_for_function(
+        """([sel, before]) => {
+            const message = document.querySelector('.pagefind-ui__message');
+            const results = document.querySelectorAll('.pagefind-ui__result').length;
+            return message && message.textContent !== before && results > 0
+                && document.querySelectorAll(sel).length === results;
+        }""", arg=[RESULT_TITLE, message_before])
+    return page.locator(".pagefind-ui__message").inner_text()
+
+
 def search(page, base: str, query: str):
     page.goto(f"{base}/search/")
     page.fill(".pagefind-ui__search-input", query)
-    page.wait_for_selector(RESULT_TITLE)
+    wait_for_results(page)
     return page.locator(RESULT_TITLE)
 
 
@@ -39,10 +51,10 @@ def test_searching_a_speaker_finds_the_brief_that_quotes_him(page, real_site):
 def test_recipient_filter_narrows_and_a_result_leads_to_the_brief(page, real_site):
     violations = collect_csp_violations(page)
     search(page, real_site, "Russia")
-    unfiltered = page.locator(".pagefind-ui__result").count()
+    unfiltered = page.locator(".pagefind-ui__message").inner_text()
+    assert unfiltered == "6 results for Russia"  # two briefs, two parties, two systems
     page.locator(".pagefind-ui__filter-label", has_text="Iran").first.click()
-    page.wait_for_function(
-        "n => document.querySelectorAll('.pagefind-ui__result').length < n", arg=unfiltered)
+    assert wait_for_results(page, unfiltered) == "2 results for Russia"
     titles = page.locator(RESULT_TITLE).all_inner_texts()
     assert sorted(titles) == ["Russia delivers Tor-M1 air-defence systems to Iran",
                               "Russia supplies 750 9M338 missiles to Iran"]
@@ -56,7 +68,7 @@ def test_the_header_search_box_runs_its_query_on_the_search_page(page, real_site
     page.goto(f"{real_site}/deals/")
     page.fill("#site-search-q", "Chemezov")
     page.press("#site-search-q", "Enter")
-    page.wait_for_selector(RESULT_TITLE)
+    wait_for_results(page)
     assert page.locator(RESULT_TITLE).first.inner_text() == "Russia delivers Tor-M1 air-defence systems to Iran"
 
 
