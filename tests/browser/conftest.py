@@ -47,11 +47,17 @@ def serve(directory: Path):
 
 
 @pytest.fixture(scope="session")
-def real_site(tmp_path_factory) -> str:
-    """The archive's real content, built with its search index and served; yields the base URL."""
+def real_site_dir(tmp_path_factory) -> Path:
+    """The archive's real content, built with its search index."""
     out = tmp_path_factory.mktemp("real") / "site"
     build(ROOT / "content", out)
-    server = serve(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def real_site(real_site_dir: Path) -> str:
+    """The real site served on 127.0.0.1 with netlify.toml's headers; yields the base URL."""
+    server = serve(real_site_dir)
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
 
