@@ -37,9 +37,41 @@ def _parse(html: bytes) -> _LinkParser:
     return parser
 
 
+START_PAGES = ("index.html", "404.html")  # the home page, and the page served for any bad address
+
+
 def check_links(files: dict[str, bytes], site_name: str = "site") -> list[ContentError]:
-    """Every broken internal link or anchor in the HTML files, as ContentErrors."""
+    """Every broken internal link or anchor, and every page no link leads to, as ContentErrors."""
     parsed = {path: _parse(data) for path, data in files.items() if path.endswith(".html")}
+    errors = _broken_links(files, parsed, site_name)
+    reached = _reachable(parsed)
+    for path in sorted(set(parsed) - reached):
+        errors.append(ContentError(f"{site_name}/{path}", 0, "", "no page links here: it cannot be reached from the home page"))
+    return errors
+
+
+def _targets(page: _LinkParser) -> set[str]:
+    targets = set()
+    for href, _ in page.links:
+        parts = urlsplit(href)
+        if not (parts.scheme or parts.netloc) and parts.path.startswith("/"):
+            targets.add(output_path(unquote(parts.path)))
+    return targets
+
+
+def _reachable(parsed: dict[str, _LinkParser]) -> set[str]:
+    """Pages reached by following links from the start pages (a breadth-first walk)."""
+    seen = {path for path in START_PAGES if path in parsed}
+    queue = list(seen)
+    while queue:
+        for target in _targets(parsed[queue.pop()]):
+            if target in parsed and target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return seen
+
+
+def _broken_links(files: dict[str, bytes], parsed: dict[str, _LinkParser], site_name: str) -> list[ContentError]:
     errors = []
     for path, page in parsed.items():
         for href, line in page.links:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from generator.body import check_body
 from generator.dates import PartialDate
 from generator.errors import ContentError
 from generator.loader import DEAL_SLUG, PARTY_CODE, SYSTEM_SLUG, RawRecord, YMap, YScalar, YSeq
@@ -158,11 +159,16 @@ def validate(records: list[RawRecord], load_errors: list[ContentError] = ()) -> 
                 deal = Deal(slug=record.slug, path=record.path, body=record.body, **values)
                 check_dates(deal, record.data, ctx)
                 deals.append(deal)
+            ctx.errors.extend(check_body(record.body, record.path, record.body_line))
         elif record.kind == "system":
             ctx.source_ids = source_ids(record.data, ctx)
             values = SYSTEM_FIELDS.check(record.data, ctx, "")
             if values is not None:
                 systems.append(System(slug=record.slug, path=record.path, **values))
+            if "description" in record.data.items:
+                line, node = record.data.items["description"]
+                if isinstance(node, YScalar):
+                    ctx.errors.extend(check_body(node.text, record.path, node.line, "description"))
         elif record.kind == "country":
             values = COUNTRY_FIELDS.check(record.data, ctx, "")
             if values is not None:

@@ -76,6 +76,14 @@ CASES = {
         [f"{BRIEF}:3: summary: contains an invisible or control character (RIGHT-TO-LEFT OVERRIDE); remove it"]),
     "not a URL": (BRIEF, "url: https://news.example/fixture-wire", "url: javascript:alert(1)",
         [f'{BRIEF}:64: sources[0].url: expected a web address starting with https:// or http://, got "javascript:alert(1)"']),
+    "javascript: link in the body": (BRIEF, "See [the sources](#sources).", "See [the sources](javascript:alert(1)).",
+        [f'{BRIEF}:74: body: link "javascript:alert(1)" uses the scheme "javascript:"; only http, https, mailto and links within the site are allowed']),
+    "data: link in a reference definition": (BRIEF, "## Background", "[x]: data:text/html;base64,PHNjcmlwdD4=\n\n## Background",
+        [f'{BRIEF}:76: body: link "data:text/html;base64,PHNjcmlwdD4=" uses the scheme "data:"; only http, https, mailto and links within the site are allowed']),
+    "image in the body": (BRIEF, "See [the sources](#sources).", "![chart](https://img.example/c.png)",
+        [f'{BRIEF}:74: body: images are not supported in briefs ("https://img.example/c.png"); link to the image instead']),
+    "unsafe link in a system description": (SYSTEM, "A **fictional**", "A [bad](vbscript:x) **fictional**",
+        [f'{SYSTEM}:7: description: link "vbscript:x" uses the scheme "vbscript:"; only http, https, mailto and links within the site are allowed']),
 }
 
 

@@ -1,0 +1,43 @@
+"""body.py — checks on a brief's Markdown context before it is rendered.
+
+Raw HTML is never rendered (render.py escapes it), and nh3 drops unsafe links as a second
+layer; but a link that would be dropped, or an image that would not show, is the author's
+mistake and is reported here, with its line, instead of vanishing from the page.
+"""
+
+from __future__ import annotations
+
+import re
+
+from generator.errors import ContentError
+
+SAFE_SCHEMES = ("http", "https", "mailto")
+# Inline links and images: [text](destination "title"); reference definitions: [id]: destination
+INLINE = re.compile(r"(!?)\[[^\]]*\]\(\s*<?([^)\s>]*)")
+REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)")
+AUTOLINK = re.compile(r"<([a-zA-Z][a-zA-Z0-9+.-]{1,31}:[^>\s]*)>")
+SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+def check_body(body: str, path: str, first_line: int, field: str = "body") -> list[ContentError]:
+    """Every unsafe link and every image in Markdown text, with the line it is on."""
+    errors = []
+    for offset, line in enumerate(body.split("\n")):
+        number = first_line + offset
+        destinations = [(bang, dest) for bang, dest in INLINE.findall(line)]
+        destinations += [("", dest) for dest in REFERENCE.findall(line)] + [("", dest) for dest in AUTOLINK.findall(line)]
+        for bang, destination in destinations:
+            if bang:
+                errors.append(ContentError(path, number, field, f'images are not supported in briefs ("{destination}"); link to the image instead'))
+            problem = link_problem(destination)
+            if problem:
+                errors.append(ContentError(path, number, field, problem))
+    return errors
+
+
+def link_problem(destination: str) -> str | None:
+    """Why a link destination is not allowed, or None if it is fine."""
+    scheme = SCHEME.match(destination.strip())
+    if scheme and scheme.group(1).lower() not in SAFE_SCHEMES:
+        return f'link "{destination}" uses the scheme "{scheme.group(1)}:"; only http, https, mailto and links within the site are allowed'
+    return None
