@@ -13,7 +13,7 @@ from generator.errors import ContentError
 
 SAFE_SCHEMES = ("http", "https", "mailto")
 # Inline links and images: [text](destination "title"); reference definitions: [id]: destination
-INLINE = re.compile(r"(!?)\[[^\]]*\]\(\s*<?([^)\s>]*)")
+INLINE = re.compile(r"(!?)\[[^\]]*\]\(\s*<?((?:[^()\s>]|\([^()\s]*\))*)")
 REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)")
 AUTOLINK = re.compile(r"<([a-zA-Z][a-zA-Z0-9+.-]{1,31}:[^>\s]*)>")
 SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
