@@ -83,7 +83,7 @@ CASES = {
     "image in the body": (BRIEF, "See [the sources](#sources).", "![chart](https://img.example/c.png)",
         [f'{BRIEF}:77: body: images are not supported in briefs ("https://img.example/c.png"); link to the image instead']),
     "unsafe link in a system description": (SYSTEM, "A **fictional**", "A [bad](vbscript:x) **fictional**",
-        [f'{SYSTEM}:7: description: link "vbscript:x" uses the scheme "vbscript:"; only http, https, mailto and links within the site are allowed']),
+        [f'{SYSTEM}:6: description: link "vbscript:x" uses the scheme "vbscript:"; only http, https, mailto and links within the site are allowed']),
 }
 
 
