@@ -11,7 +11,7 @@ is reported as a ContentError; every problem of every file is collected.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -57,10 +57,9 @@ class RawRecord:
     kind: str  # "site", "deal", "system", "country"
     slug: str
     path: str  # as displayed in messages, relative to the project
-    data: YMap
+    data: YMap | None = None  # None when the file could not be read; its errors say why
     body: str = ""
     body_line: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 class _TreeBuilder:
@@ -173,26 +172,24 @@ def split_front_matter(text: str, path: str) -> tuple[str, str, int, list[Conten
     return "", "", 0, [ContentError(path, 1, "", "front matter is not closed: add a line '---' after it")]
 
 
-def _record(kind: str, slug: str, file: Path, path: str, front_matter: bool) -> tuple[RawRecord | None, list[ContentError]]:
+def read_record(kind: str, slug: str, file: Path, path: str) -> tuple[RawRecord, list[ContentError]]:
+    """Read one content file; its `data` stays None when the errors say it cannot be read."""
+    record = RawRecord(kind, slug, path)
     text, errors = read_text(file, path)
     if text is None:
-        return None, errors
-    body, body_line, offset = "", 0, 0
-    if front_matter:
-        text, body, body_line, errors = split_front_matter(text, path)
-        offset = 1
+        return record, errors
+    if kind == "deal":
+        text, record.body, record.body_line, errors = split_front_matter(text, path)
         if errors:
-            return None, errors
-    elif not text.strip():
-        return None, [ContentError(path, 1, "", "file is empty")]
-    root, errors = parse_yaml(text, path, offset)
+            return record, errors
+    root, errors = parse_yaml(text, path, line_offset=1 if kind == "deal" else 0)
     if root is None and not errors:
-        errors = [ContentError(path, 1, "", "front matter is empty" if front_matter else "file is empty")]
+        errors = [ContentError(path, 1, "", "front matter is empty" if kind == "deal" else "file is empty")]
     elif root is not None and not isinstance(root, YMap):
         errors.append(ContentError(path, root.line, "", "expected a mapping of fields (name: value) at the top level"))
-    if errors:
-        return None, errors
-    return RawRecord(kind, slug, path, root, body, body_line), []
+    if not errors:
+        record.data = root
+    return record, errors
 
 
 # Each folder of content/, the kind of record its files hold, their suffix, and the name rule.
@@ -204,20 +201,19 @@ FOLDERS = {
 
 
 def load_content(content_dir: Path) -> tuple[list[RawRecord], list[ContentError]]:
-    """Read every content file; return the readable records and a problem for every other file."""
+    """Read every content file: a record for each well-named file, and every problem found."""
     root = content_dir.parent
     records: list[RawRecord] = []
     errors: list[ContentError] = []
 
-    def add(result: tuple[RawRecord | None, list[ContentError]]) -> None:
+    def add(result: tuple[RawRecord, list[ContentError]]) -> None:
         record, problems = result
+        records.append(record)
         errors.extend(problems)
-        if record is not None:
-            records.append(record)
 
     site_file = content_dir / "site.yaml"
     if site_file.is_file():
-        add(_record("site", "site", site_file, display_path(site_file, root), False))
+        add(read_record("site", "site", site_file, display_path(site_file, root)))
     else:
         errors.append(ContentError(display_path(site_file, root), 0, "", "missing: every archive needs a site.yaml"))
     for folder, (kind, suffix, name_rule, rule_text) in FOLDERS.items():
@@ -232,5 +228,5 @@ def load_content(content_dir: Path) -> tuple[list[RawRecord], list[ContentError]
             elif slug is None or not name_rule.fullmatch(slug):
                 errors.append(ContentError(path, 0, "", f"not a {kind} file: expected a name of {rule_text}, ending in {suffix}"))
             else:
-                add(_record(kind, slug, file, path, front_matter=(kind == "deal")))
+                add(read_record(kind, slug, file, path))
     return records, errors

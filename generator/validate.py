@@ -151,6 +151,8 @@ def validate(records: list[RawRecord], load_errors: list[ContentError] = ()) -> 
     references: list[Reference] = []
     site, deals, systems, parties = None, [], [], []
     for record in records:
+        if record.data is None:
+            continue  # unreadable: the loader has said why
         ctx = Context(record.path)
         if record.kind == "deal":
             ctx.source_ids = source_ids(record.data, ctx)

@@ -12,12 +12,29 @@ from tests.conftest import edit, write_tree
 
 BRIEF = "content/deals/2001-norway-chile-fixture-sam.md"
 SYSTEM = "content/systems/fixture-sam.yaml"
+TANK = "content/deals/2010-xfix-norway-fixture-tank.md"
 
 
-def problems(content: Path) -> list[str]:
-    with pytest.raises(ContentErrors) as caught:
-        load_archive(content)
-    return [str(error) for error in caught.value.errors]
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def problems(content: Path, tmp_path: Path):
+    """Build the valid fixture once; then the returned function builds again (after the test's
+    edits), asserts that the build failed and left that site untouched, and returns the messages."""
+    out = tmp_path / "site"
+    build(content, out, index=False)
+    before = snapshot(out)
+
+    def failed_build() -> list[str]:
+        with pytest.raises(ContentErrors) as caught:
+            build(content, out, index=False)
+        assert snapshot(out) == before, "a failed build changed the output folder"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site"], "staging left behind"
+        return [str(error) for error in caught.value.errors]
+
+    return failed_build
 
 
 # (file, text to replace, replacement, the exact message expected)
@@ -72,6 +89,28 @@ CASES = {
         [f"{BRIEF}:8: invalid YAML: did not find expected ',' or ']'"]),
     "bad category in a system": (SYSTEM, "category: air-defence", "category: air defence",
         [f'{SYSTEM}:3: category: expected one of aircraft, air-defence, anti-submarine, armoured-vehicles, artillery, engines, missiles, naval-weapons, satellites, sensors, ships, other, got "air defence"; did you mean "air-defence"?']),
+    "duplicate key in a nested mapping": (BRIEF, "  quantity: 12\n", "  quantity: 12\n  quantity: 13\n",
+        [f"{BRIEF}:11: ordered.quantity: duplicate key; it is already set on line 10"]),
+    "duplicate key in a list item": (BRIEF, "    title: Fixture paper\n", "    title: Fixture paper\n    title: Again\n",
+        [f"{BRIEF}:69: sources[1].title: duplicate key; it is already set on line 68"]),
+    "amount out of range": (BRIEF, "amount: 250000000", "amount: 1e16",
+        [f"{BRIEF}:28: value.amount: expected a number greater than 0, written as digits (700000000 or 1.4e9), got 1e16"]),
+    "amount written as text": (BRIEF, "amount: 250000000", 'amount: "250 million"',
+        [f'{BRIEF}:28: value.amount: expected a number greater than 0, written as digits (700000000 or 1.4e9), got "250 million"']),
+    "SIPRI id out of range": (BRIEF, "sipri_id: 99999", "sipri_id: 0",
+        [f"{BRIEF}:38: sipri_id: expected a whole number of at least 1, got 0"]),
+    "list where a mapping is expected": (BRIEF, "value:\n", "value:\n  - x\nvalue_old:\n",
+        [f"{BRIEF}:28: value: expected a contract value (a mapping of fields), got a list",
+         f'{BRIEF}:29: value_old: unknown field; did you mean "value"?']),
+    "no sources at all": (TANK, "sources:\n  - id: only\n    title: The only fixture source\n", "sources: []\n",
+        [f'{TANK}:10: ordered.sources[0]: no source with id "only" in this file',
+         f"{TANK}:11: sources: expected at least 1 item(s)"]),
+    "several YAML documents": (SYSTEM, "name: Fixture SAM\n", "name: Fixture SAM\n---\nname: Again\n",
+        [f"{SYSTEM}:2: only one YAML document is allowed here; remove the extra '---'"]),
+    "unquoted date in a text field": (BRIEF, "    event: Contract signed.", "    event: 2001-03-15",
+        [f'{BRIEF}:44: timeline[1].event: expected text, got "2001-03-15", which YAML reads as a date; put it in quotes']),
+    "zero-width space in text": (BRIEF, "speaker: Ana Example", "speaker: Ana\u200bExample",
+        [f"{BRIEF}:48: quotes[0].speaker: contains an invisible or control character (ZERO WIDTH SPACE); remove it"]),
     "control character in text": (BRIEF, "A synthetic brief with every", "A synthetic \u202ebrief with every",
         [f"{BRIEF}:3: summary: contains an invisible or control character (RIGHT-TO-LEFT OVERRIDE); remove it"]),
     "not a URL": (BRIEF, "url: https://news.example/fixture-wire", "url: javascript:alert(1)",
@@ -88,26 +127,27 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_bad_input_is_reported_with_file_line_and_field(case, content):
+def test_bad_input_is_reported_with_file_line_and_field(case, content, problems):
     relative, old, new, expected = CASES[case]
     edit(content.parent / relative, old, new)
-    assert problems(content) == expected
+    assert problems() == expected
 
 
-def test_every_problem_in_every_file_is_reported_in_one_run(content):
+def test_every_problem_in_every_file_is_reported_in_one_run(content, problems):
     edit(content.parent / BRIEF, "status: delivered", "status: deliverd")
     edit(content.parent / BRIEF, "supplier: NOR", "supplier: NRO")
     edit(content.parent / SYSTEM, "category: air-defence", "category: tanks")
-    found = problems(content)
+    found = problems()
     assert [line.split(": ")[0] for line in found] == [f"{BRIEF}:4", f"{BRIEF}:7", f"{SYSTEM}:3"]
 
 
-def test_the_report_ends_with_a_count(content):
+def test_the_report_ends_with_a_count(content, problems):
     edit(content.parent / BRIEF, "status: delivered", "status: deliverd")
     edit(content.parent / SYSTEM, "category: air-defence", "category: tanks")
     with pytest.raises(ContentErrors) as caught:
         load_archive(content)
     assert caught.value.report().splitlines()[-1] == "Found 2 problems in 2 files."
+    assert len(problems()) == 2
 
 
 @pytest.mark.parametrize("name, text, expected", [
@@ -119,44 +159,61 @@ def test_the_report_ends_with_a_count(content):
     ("no-front-matter.md", "title: x\n", "expected front matter: the file must start with a line '---'"),
     ("unclosed.md", "---\ntitle: x\n", "front matter is not closed: add a line '---' after it"),
     ("list.md", "---\n- a\n- b\n---\n", "expected a mapping of fields (name: value) at the top level"),
+    ("empty-front-matter.md", "---\n---\nbody\n", "front matter is empty"),
+    ("tabs.md", "---\ntitle: x\n\tsummary: y\n---\n", "invalid YAML: found a tab character that violates indentation"),
+    ("café.md", "", "not a deal file: expected a name of lowercase letters, digits and single hyphens, ending in .md"),
+    ("tor-m1\u200b.md", "", "not a deal file: expected a name of lowercase letters, digits and single hyphens, ending in .md"),
+    ("tor.m1.md", "", "not a deal file: expected a name of lowercase letters, digits and single hyphens, ending in .md"),
+    ("2005-Russia-iran.md", "", "not a deal file: expected a name of lowercase letters, digits and single hyphens, ending in .md"),
+    ("double--hyphen.md", "", "not a deal file: expected a name of lowercase letters, digits and single hyphens, ending in .md"),
 ])
-def test_malformed_brief_files(content, name, text, expected):
+def test_malformed_brief_files(content, name, text, expected, problems):
     (content / "deals" / name).write_text(text, encoding="utf-8")
-    found = problems(content)
+    found = problems()
     assert len(found) == 1 and found[0].endswith(": " + expected), found
     assert found[0].startswith(f"content/deals/{name}:")
 
 
-def test_byte_order_mark_and_bad_utf8(content):
+def test_byte_order_mark_and_bad_utf8(content, problems):
     (content / "deals" / "bom.md").write_bytes(b"\xef\xbb\xbf---\ntitle: x\n---\n")
     (content / "deals" / "latin.md").write_bytes(b"---\ntitle: caf\xe9\n---\n")
-    assert problems(content) == [
+    assert problems() == [
         "content/deals/bom.md:1: file starts with a byte-order mark (BOM); save it as UTF-8 without BOM",
         "content/deals/latin.md:2: not valid UTF-8 (byte 0xe9); save the file as UTF-8",
     ]
 
 
-def test_windows_line_endings_keep_line_numbers(content):
+def test_lone_carriage_returns_keep_line_numbers(content, problems):
+    brief = content.parent / BRIEF
+    edit(brief, "status: delivered", "status: deliverd")
+    brief.write_bytes(brief.read_bytes().replace(b"\n", b"\r"))
+    assert problems()[0].startswith(f"{BRIEF}:7: status:")
+
+
+def test_names_that_differ_only_by_case_cannot_collide(content, problems):
+    # Slugs are lowercase ASCII only, so no two valid names differ by case or Unicode normalisation.
+    write_tree(content, {"systems/Fixture-SAM.yaml": "name: x\ncategory: other\n"})
+    assert problems() == ["content/systems/Fixture-SAM.yaml: not a system file: expected a name of lowercase letters, digits and single hyphens, ending in .yaml"]
+
+
+def test_folders_and_stray_files_in_content_folders(content, problems):
+    (content / "deals" / "drafts").mkdir()
+    (content / "systems" / "notes.txt").write_text("x")
+    assert problems() == [
+        "content/deals/drafts: unexpected folder in content/deals/",
+        "content/systems/notes.txt: not a system file: expected a name of lowercase letters, digits and single hyphens, ending in .yaml",
+    ]
+
+
+def test_windows_line_endings_keep_line_numbers(content, problems):
     brief = content.parent / BRIEF
     edit(brief, "status: delivered", "status: deliverd")
     brief.write_bytes(brief.read_bytes().replace(b"\n", b"\r\n"))
-    assert problems(content)[0].startswith(f"{BRIEF}:7: status:")
+    assert problems()[0].startswith(f"{BRIEF}:7: status:")
 
 
-def test_a_failed_build_leaves_the_previous_site_untouched(content, tmp_path):
-    out = tmp_path / "site"
-    build(content, out, index=False)
-    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    edit(content.parent / BRIEF, "status: delivered", "status: deliverd")
-    with pytest.raises(ContentErrors):
-        build(content, out, index=False)
-    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    assert after == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site"]  # no staging left behind
-
-
-def test_an_x_code_party_needs_a_name_and_kind(content):
+def test_an_x_code_party_needs_a_name_and_kind(content, problems):
     write_tree(content, {"countries/XBAD.yaml": "note: nothing else\n"})
-    assert problems(content) == [
+    assert problems() == [
         "content/countries/XBAD.yaml:1: name: a party with an X code needs `name` and `kind: non-state` or `kind: organisation`"
     ]

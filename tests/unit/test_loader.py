@@ -45,7 +45,7 @@ def test_symlinks_are_refused(tmp_path: Path):
     (content / "deals" / "linked.md").symlink_to(target)
     records, errors = load_content(content)
     assert [str(e) for e in errors] == ["content/deals/linked.md: symbolic links are not allowed in content/; copy the file instead"]
-    assert [r.kind for r in records] == ["site"]
+    assert [(r.kind, r.data is None) for r in records] == [("site", False), ("deal", True)]
 
 
 def test_oversized_files_are_refused(tmp_path: Path):
