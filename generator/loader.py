@@ -136,6 +136,11 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> tuple[YNode | None
         line = mark.line + 1 + line_offset if mark else 0
         problem = exc.problem or "is not valid YAML"
         return None, [*builder.errors, ContentError(path, line, "", f"invalid YAML: {problem}")]
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1 + line_offset
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"contains a control character (U+{character:04X}) that YAML does not allow; remove it"
+        return None, [*builder.errors, ContentError(path, line, "", message)]
     return root, builder.errors
 
 

@@ -161,6 +161,7 @@ def test_the_report_ends_with_a_count(content, problems):
     ("list.md", "---\n- a\n- b\n---\n", "expected a mapping of fields (name: value) at the top level"),
     ("empty-front-matter.md", "---\n---\nbody\n", "front matter is empty"),
     ("tabs.md", "---\ntitle: x\n\tsummary: y\n---\n", "invalid YAML: found a tab character that violates indentation"),
+    ("control.md", "---\ntitle: a\x1fb\n---\n", "contains a control character (U+001F) that YAML does not allow; remove it"),
     ("café.md", "", "not a deal file: expected a name of lowercase letters, digits and single hyphens, ending in .md"),
     ("tor-m1\u200b.md", "", "not a deal file: expected a name of lowercase letters, digits and single hyphens, ending in .md"),
     ("tor.m1.md", "", "not a deal file: expected a name of lowercase letters, digits and single hyphens, ending in .md"),
