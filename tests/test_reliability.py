@@ -1,0 +1,107 @@
+"""Builds are deterministic and atomic: the same content gives the same bytes, and a build that
+fails or is interrupted at any stage leaves the previous site exactly as it was."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import generator.build
+import generator.output
+from generator.build import build
+from generator.errors import BuildError
+from tests.conftest import FIXTURE_CONTENT
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    # Pagefind's own files are left out: its index is not byte-stable between runs (see README).
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.relative_to(root).as_posix().startswith("pagefind/")}
+
+
+def build_in_subprocess(out: Path, **env: str) -> None:
+    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env}
+    subprocess.run([sys.executable, "-m", "generator", "build", "--no-index", "--content", str(FIXTURE_CONTENT),
+                    "--out", str(out)], check=True, env=environment, capture_output=True)
+
+
+def test_output_does_not_depend_on_hash_seed_time_zone_or_locale(tmp_path):
+    build_in_subprocess(tmp_path / "one", PYTHONHASHSEED="1", TZ="UTC", LC_ALL="C")
+    build_in_subprocess(tmp_path / "two", PYTHONHASHSEED="4242", TZ="Pacific/Auckland", LC_ALL="C.UTF-8", LANG="fr_FR.UTF-8")
+    assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
+
+
+def test_output_does_not_depend_on_the_order_files_are_listed(tmp_path, monkeypatch):
+    build(FIXTURE_CONTENT, tmp_path / "sorted", index=False)
+    listing = Path.iterdir
+    monkeypatch.setattr(Path, "iterdir", lambda self: iter(sorted(listing(self), reverse=True)))
+    build(FIXTURE_CONTENT, tmp_path / "reversed", index=False)
+    assert snapshot(tmp_path / "sorted") == snapshot(tmp_path / "reversed")
+
+
+@pytest.fixture
+def previous_site(tmp_path) -> tuple[Path, dict[str, bytes]]:
+    out = tmp_path / "site"
+    build(FIXTURE_CONTENT, out, index=False)
+    (out / "marker.txt").write_text("the previous build")
+    return out, snapshot(out)
+
+
+def assert_untouched(out: Path, before: dict[str, bytes]) -> None:
+    assert snapshot(out) == before
+    assert [p.name for p in out.parent.iterdir()] == ["site"], "a staging folder was left behind"
+
+
+def test_a_render_failure_leaves_the_previous_site(previous_site, tmp_path_factory):
+    out, before = previous_site
+    templates = tmp_path_factory.mktemp("broken-templates")
+    (templates / "static").mkdir(parents=True)
+    (templates / "home.html").write_text("{{ undefined_value.attribute }}")
+    with pytest.raises(BuildError, match="rendering / failed in template home.html"):
+        build(FIXTURE_CONTENT, out, templates=templates, index=False)
+    assert_untouched(out, before)
+
+
+def test_a_disk_error_while_writing_leaves_the_previous_site(previous_site, monkeypatch):
+    out, before = previous_site
+    real_write = generator.output.write_files
+
+    def write_half_then_fail(files, directory):
+        half = dict(sorted(files.items())[: len(files) // 2])
+        real_write(half, directory)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(generator.output, "write_files", write_half_then_fail)
+    with pytest.raises(BuildError, match="No space left on device"):
+        build(FIXTURE_CONTENT, out, index=False)
+    assert_untouched(out, before)
+
+
+def test_a_pagefind_failure_leaves_the_previous_site(previous_site, monkeypatch):
+    out, before = previous_site
+
+    def failing_index(site_dir):
+        raise BuildError("Pagefind failed (exit 1)")
+
+    monkeypatch.setattr(generator.build, "index_site", failing_index)
+    with pytest.raises(BuildError, match="Pagefind failed"):
+        build(FIXTURE_CONTENT, out)
+    assert_untouched(out, before)
+
+
+def test_an_interrupted_build_leaves_the_previous_site(previous_site, monkeypatch):
+    out, before = previous_site
+
+    def interrupted(files, directory):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(generator.output, "write_files", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build(FIXTURE_CONTENT, out, index=False)
+    assert_untouched(out, before)
