@@ -1,89 +1,88 @@
 """links.py — stage 8: every internal link and #anchor in the rendered site must resolve.
 
-Runs over the in-memory {path: bytes}, so `check` needs no disk. Reports every broken link at
-once, with the page and the line that links (Zola's link checking, over our own output).
+Runs over the in-memory {path: bytes}, so `check` needs no disk. Reports every broken link and
+every page that no link leads to, at once, with the page and line (Zola's link checking, over
+our own output). Our pages are generated with double-quoted attributes, so a regular
+expression reads them as reliably as an HTML parser, at a fraction of the cost.
 """
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
+import re
 from urllib.parse import unquote, urlsplit
 
 from generator.errors import ContentError
 from generator.pages import output_path
 
 GENERATED_LATER = ("/pagefind/",)  # written by Pagefind after rendering
+START_PAGES = ("index.html", "404.html")  # the home page, and the page served for any bad address
+ATTRIBUTE = re.compile(rb'\s(href|src|id)="([^"]*)"')
+NOT_LINKS = re.compile(rb'<link rel="(?:canonical|alternate)"[^>]*>')  # absolute, checked elsewhere
 
 
-class _LinkParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+class _Page:
+    """A rendered page's outgoing links (with their offsets) and its element ids."""
+
+    def __init__(self, html: bytes):
+        self.html = html
         self.links: list[tuple[str, int]] = []
         self.ids: set[str] = set()
+        html = NOT_LINKS.sub(lambda m: b" " * len(m.group()), html)
+        for match in ATTRIBUTE.finditer(html):
+            value = match.group(2).decode("utf-8").replace("&amp;", "&")
+            if match.group(1) == b"id":
+                self.ids.add(value)
+            else:
+                self.links.append((value, match.start()))
 
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if attributes.get("id"):
-            self.ids.add(attributes["id"])
-        for name in ("href", "src"):
-            if attributes.get(name) and not (tag == "link" and attributes.get("rel") in ("canonical", "alternate")):
-                self.links.append((attributes[name], self.getpos()[0]))
-
-
-def _parse(html: bytes) -> _LinkParser:
-    parser = _LinkParser()
-    parser.feed(html.decode("utf-8"))
-    parser.close()
-    return parser
+    def line(self, offset: int) -> int:
+        return self.html.count(b"\n", 0, offset) + 1
 
 
-START_PAGES = ("index.html", "404.html")  # the home page, and the page served for any bad address
+def internal_path(href: str) -> str | None:
+    """The output path an internal link points to, or None for external and generated links."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or href.startswith(GENERATED_LATER) or not parts.path.startswith("/"):
+        return None
+    return output_path(unquote(parts.path))
 
 
 def check_links(files: dict[str, bytes], site_name: str = "site") -> list[ContentError]:
     """Every broken internal link or anchor, and every page no link leads to, as ContentErrors."""
-    parsed = {path: _parse(data) for path, data in files.items() if path.endswith(".html")}
-    errors = _broken_links(files, parsed, site_name)
-    reached = _reachable(parsed)
-    for path in sorted(set(parsed) - reached):
+    pages = {path: _Page(data) for path, data in files.items() if path.endswith(".html")}
+    errors = []
+    for path, page in pages.items():
+        for href, offset in page.links:
+            problem = _link_problem(href, path, files, pages)
+            if problem:
+                errors.append(ContentError(f"{site_name}/{path}", page.line(offset), "link", problem))
+    for path in sorted(set(pages) - _reachable(pages)):
         errors.append(ContentError(f"{site_name}/{path}", 0, "", "no page links here: it cannot be reached from the home page"))
     return errors
 
 
-def _targets(page: _LinkParser) -> set[str]:
-    targets = set()
-    for href, _ in page.links:
-        parts = urlsplit(href)
-        if not (parts.scheme or parts.netloc) and parts.path.startswith("/"):
-            targets.add(output_path(unquote(parts.path)))
-    return targets
+def _link_problem(href: str, path: str, files: dict[str, bytes], pages: dict[str, _Page]) -> str | None:
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or href.startswith(GENERATED_LATER):
+        return None
+    if parts.path and not parts.path.startswith("/"):
+        return f'relative link "{href}"; write it from the site root, as /deals/…/'
+    target = output_path(unquote(parts.path)) if parts.path else path
+    if target not in files:
+        return f'"{href}" points to no page of the site'
+    if parts.fragment and target in pages and unquote(parts.fragment) not in pages[target].ids:
+        return f'"{href}": no element with id "{parts.fragment}" on that page'
+    return None
 
 
-def _reachable(parsed: dict[str, _LinkParser]) -> set[str]:
+def _reachable(pages: dict[str, _Page]) -> set[str]:
     """Pages reached by following links from the start pages (a breadth-first walk)."""
-    seen = {path for path in START_PAGES if path in parsed}
+    seen = {path for path in START_PAGES if path in pages}
     queue = list(seen)
     while queue:
-        for target in _targets(parsed[queue.pop()]):
-            if target in parsed and target not in seen:
+        for href, _ in pages[queue.pop()].links:
+            target = internal_path(href)
+            if target in pages and target not in seen:
                 seen.add(target)
                 queue.append(target)
     return seen
-
-
-def _broken_links(files: dict[str, bytes], parsed: dict[str, _LinkParser], site_name: str) -> list[ContentError]:
-    errors = []
-    for path, page in parsed.items():
-        for href, line in page.links:
-            parts = urlsplit(href)
-            if parts.scheme or parts.netloc or href.startswith(GENERATED_LATER):
-                continue
-            target = output_path(unquote(parts.path)) if parts.path else path
-            where = f"{site_name}/{path}"
-            if not parts.path.startswith("/") and parts.path:
-                errors.append(ContentError(where, line, "link", f'relative link "{href}"; write it from the site root, as /deals/…/'))
-            elif target not in files:
-                errors.append(ContentError(where, line, "link", f'"{href}" points to no page of the site'))
-            elif parts.fragment and target in parsed and unquote(parts.fragment) not in parsed[target].ids:
-                errors.append(ContentError(where, line, "link", f'"{href}": no element with id "{parts.fragment}" on that page'))
-    return errors
