@@ -26,25 +26,44 @@ PARTY_CODE = re.compile(r"[A-Z]{3}|X[A-Z0-9]{2,11}")
 MAX_FILE_BYTES = 1_000_000
 
 
-@dataclass
 class YScalar:
-    text: str
-    tag: str  # what YAML would resolve it to: str, int, float, bool, null, timestamp
-    line: int
-    quoted: bool
+    """A scalar as written: its text, its line, whether it was quoted, and (on demand) what
+    YAML would have made of it: str, int, float, bool, null or timestamp."""
+
+    __slots__ = ("text", "line", "quoted", "_tag")
+
+    def __init__(self, text: str, line: int, quoted: bool, tag: str | None = None):
+        self.text, self.line, self.quoted, self._tag = text, line, quoted, tag
+
+    @property
+    def tag(self) -> str:
+        # Resolved lazily: most scalars are read as text and never need YAML's guess.
+        if self._tag is None:
+            resolved = RESOLVER.resolve(yaml.ScalarNode, self.text, (not self.quoted, self.quoted))
+            self._tag = resolved.rsplit(":", 1)[-1]
+        return self._tag
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, YScalar) and (self.text, self.line, self.quoted, self.tag) == (
+            other.text, other.line, other.quoted, other.tag)
+
+    def __repr__(self) -> str:
+        return f"YScalar({self.text!r}, line={self.line}, quoted={self.quoted})"
 
 
-@dataclass
 class YSeq:
-    items: list[YNode]
-    line: int
+    __slots__ = ("items", "line")
+
+    def __init__(self, items: list[YNode], line: int):
+        self.items, self.line = items, line
 
 
-@dataclass
 class YMap:
-    # key -> (line of the key, value node); insertion order is the file's order
-    items: dict[str, tuple[int, YNode]]
-    line: int
+    __slots__ = ("items", "line")
+
+    def __init__(self, items: dict[str, tuple[int, YNode]], line: int):
+        # key -> (line of the key, value node); insertion order is the file's order
+        self.items, self.line = items, line
 
 
 YNode = YScalar | YSeq | YMap
@@ -63,67 +82,91 @@ class RawRecord:
 
 
 class _TreeBuilder:
-    """Builds a YNode tree from parser events, collecting problems instead of stopping."""
+    """Builds a YNode tree from parser events, collecting problems instead of stopping.
+
+    This is the loader's hot loop (a brief is a few hundred events), so it dispatches on the
+    event's class and builds a field path only when there is a problem to report.
+    """
 
     def __init__(self, path: str, line_offset: int):
         self.path = path
-        self.offset = line_offset
+        self.offset = line_offset + 1  # libyaml counts lines from 0
         self.errors: list[ContentError] = []
+        self.keys: list[str] = []  # the path from the root to the node being built
 
-    def error(self, mark, message: str, field: str = "") -> None:
-        self.errors.append(ContentError(self.path, mark.line + 1 + self.offset, field, message))
+    def field(self) -> str:
+        return "".join(key if key.startswith("[") or not index else f".{key}" for index, key in enumerate(self.keys))
+
+    def error(self, mark, message: str) -> None:
+        self.errors.append(ContentError(self.path, mark.line + self.offset, self.field(), message))
 
     def build(self, text: str) -> YNode | None:
-        events = iter(yaml.parse(text, Loader=Parser))
+        parser = Parser(text)
+        # Calling the C parser directly, not through yaml.parse's generator, halves the overhead.
+        events = iter(parser.get_event, None)
         root: YNode | None = None
         documents = 0
         for event in events:
-            if isinstance(event, yaml.DocumentStartEvent):
+            kind = event.__class__
+            if kind is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
                     self.error(event.start_mark, "only one YAML document is allowed here; remove the extra '---'")
                     break
-            elif isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent, yaml.AliasEvent)):
-                root = self.node(event, events, "")
+            elif kind in NODE_EVENTS:
+                root = self.node(event, events)
         return root
 
-    def node(self, event, events, path: str) -> YNode:
-        line = event.start_mark.line + 1 + self.offset
-        if isinstance(event, yaml.AliasEvent):
-            self.error(event.start_mark, f"YAML aliases (*{event.anchor}) are not allowed; write the value out", path)
-            return YScalar("", "null", line, False)
+    def node(self, event, events) -> YNode:
+        kind = event.__class__
+        if kind is yaml.AliasEvent:
+            self.error(event.start_mark, f"YAML aliases (*{event.anchor}) are not allowed; write the value out")
+            return YScalar("", event.start_mark.line + self.offset, False, "null")
         if event.anchor is not None:
-            self.error(event.start_mark, f"YAML anchors (&{event.anchor}) are not allowed; write the value out", path)
-        if event.tag is not None and not (isinstance(event, yaml.ScalarEvent) and event.tag == "!"):
-            self.error(event.start_mark, f"YAML tags ({event.tag}) are not allowed", path)
-        if isinstance(event, yaml.ScalarEvent):
-            tag = RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
-            return YScalar(event.value, tag.rsplit(":", 1)[-1], line, event.style in ("'", "\""))
-        if isinstance(event, yaml.SequenceStartEvent):
-            items = []
-            for child in events:
-                if isinstance(child, yaml.SequenceEndEvent):
-                    return YSeq(items, line)
-                items.append(self.node(child, events, f"{path}[{len(items)}]"))
+            self.error(event.start_mark, f"YAML anchors (&{event.anchor}) are not allowed; write the value out")
+        if event.tag is not None and not (kind is yaml.ScalarEvent and event.tag == "!"):
+            self.error(event.start_mark, f"YAML tags ({event.tag}) are not allowed")
+        line = event.start_mark.line + self.offset
+        if kind is yaml.ScalarEvent:
+            return YScalar(event.value, line, bool(event.style))
+        if kind is yaml.SequenceStartEvent:
+            return self.sequence(events, line)
+        return self.mapping(events, line)
+
+    def sequence(self, events, line: int) -> YSeq:
+        items: list[YNode] = []
+        for event in events:
+            if event.__class__ is yaml.SequenceEndEvent:
+                return YSeq(items, line)
+            self.keys.append(f"[{len(items)}]")
+            items.append(self.node(event, events))
+            self.keys.pop()
+        raise AssertionError("unbalanced YAML events")  # libyaml guarantees balance
+
+    def mapping(self, events, line: int) -> YMap:
         items: dict[str, tuple[int, YNode]] = {}
         for key_event in events:
-            if isinstance(key_event, yaml.MappingEndEvent):
+            if key_event.__class__ is yaml.MappingEndEvent:
                 return YMap(items, line)
-            key_node = self.node(key_event, events, path)
+            key_node = self.node(key_event, events)
             key = key_node.text if isinstance(key_node, YScalar) else "?"
-            field_path = f"{path}.{key}" if path else key
-            value = self.node(next(events), events, field_path)
+            self.keys.append(key)
+            value = self.node(next(events), events)
             if not isinstance(key_node, YScalar):
-                self.error(key_event.start_mark, "a key must be a plain name", path)
+                self.error(key_event.start_mark, "a key must be a plain name")
+            elif key == "<<" and not key_node.quoted:
+                self.keys.pop()
+                self.error(key_event.start_mark, "YAML merge keys (<<) are not allowed; write the fields out")
                 continue
-            if key == "<<" and not key_node.quoted:
-                self.error(key_event.start_mark, "YAML merge keys (<<) are not allowed; write the fields out", path)
             elif key in items:
-                first = items[key][0]
-                self.error(key_event.start_mark, f"duplicate key; it is already set on line {first}", field_path)
+                self.error(key_event.start_mark, f"duplicate key; it is already set on line {items[key][0]}")
             else:
                 items[key] = (key_node.line, value)
-        raise AssertionError("unbalanced YAML events")  # libyaml guarantees balance
+            self.keys.pop()
+        raise AssertionError("unbalanced YAML events")
+
+
+NODE_EVENTS = (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent, yaml.AliasEvent)
 
 
 def parse_yaml(text: str, path: str, line_offset: int = 0) -> tuple[YNode | None, list[ContentError]]:

@@ -7,10 +7,12 @@ def test_scalars_keep_their_text_line_and_what_yaml_would_make_of_them():
     root, errors = parse_yaml("a: 2007-01-16\nb: NO\nc: 'NO'\nd:\n  - 1:20\n", "f.yaml")
     assert errors == []
     assert isinstance(root, YMap)
-    assert root.items["a"] == (1, YScalar("2007-01-16", "timestamp", 1, False))
+    assert root.items["a"] == (1, YScalar("2007-01-16", 1, False))
+    assert root.items["a"][1].tag == "timestamp"
     assert root.items["b"][1].tag == "bool" and root.items["c"][1].tag == "str"
     sequence = root.items["d"][1]
-    assert isinstance(sequence, YSeq) and sequence.items[0] == YScalar("1:20", "int", 5, False)
+    assert isinstance(sequence, YSeq) and sequence.items[0] == YScalar("1:20", 5, False)
+    assert sequence.items[0].tag == "int"
 
 
 def test_line_offset_counts_from_the_file_not_the_front_matter():
