@@ -11,6 +11,7 @@ from pathlib import Path
 
 from generator.archive import Archive, build_archive
 from generator.errors import ContentErrors
+from generator.exports import data_files
 from generator.links import check_links
 from generator.loader import load_content
 from generator.output import write_site
@@ -40,7 +41,7 @@ def render_site(archive: Archive, templates: Path = TEMPLATES) -> tuple[list[Pag
     """Stages 4–5 and 8: every page rendered in memory, with its links checked."""
     pages = plan_pages(archive)
     env = make_environment(templates, site_context(archive))
-    files = render_pages(pages, env) | static_files(templates / "static")
+    files = render_pages(pages, env) | static_files(templates / "static") | data_files(archive)
     broken = check_links(files)
     if broken:
         raise ContentErrors(broken)

@@ -64,49 +64,131 @@ class Page:
         return output_path(self.url)
 
 
+PER_PAGE = 200  # the longest listing one page shows; longer ones are split into numbered pages
+SIMILAR_SHOWN = 5
+
+
 def partners(deals: tuple[Deal, ...], side: str) -> list[tuple[str, int]]:
     """The parties on the other `side` of these deals, most deals first, then by code."""
     counts = Counter(getattr(deal, side) for deal in deals)
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
+def main_partners(archive: Archive, exports: tuple[Deal, ...], imports: tuple[Deal, ...]) -> list[tuple[str, int]]:
+    """(partner's name, briefs with it either way), most first: a party's main partners."""
+    counts = Counter(deal.recipient for deal in exports) + Counter(deal.supplier for deal in imports)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [(archive.parties[code].name, count) for code, count in ranked]
+
+
+def count_by_year(deals: tuple[Deal, ...]) -> list[tuple[int, int]]:
+    """(year of order, number of briefs) for every year from the first to the last, gaps as 0."""
+    counts = Counter(deal.order_year for deal in deals if deal.order_year)
+    return [(year, counts[year]) for year in range(min(counts), max(counts) + 1)] if counts else []
+
+
+def delivered_by_year(deals: tuple[Deal, ...]) -> list[tuple[int, int]]:
+    """(year, units delivered by the principal reports) for every year in the span, gaps as 0."""
+    units: Counter = Counter()
+    for deal in deals:
+        for delivery in deal.deliveries:
+            if delivery.date and delivery.quantity is not None:
+                units[delivery.date.year] += delivery.quantity
+    return [(year, units[year]) for year in range(min(units), max(units) + 1)] if units else []
+
+
+def paginate(base: str, deals: tuple[Deal, ...], template: str, context: dict, crumbs: list) -> list[Page]:
+    """A listing split into pages of PER_PAGE rows: `base`, then `base`page/2/, …"""
+    chunks = [deals[start:start + PER_PAGE] for start in range(0, len(deals), PER_PAGE)] or [()]
+    urls = [base] + [f"{base}page/{number}/" for number in range(2, len(chunks) + 1)]
+    return [Page(url, template, {**context, "listed": chunk, "total": len(deals), "crumbs": crumbs,
+                                 "pagination": {"number": number, "urls": urls, "first_row": (number - 1) * PER_PAGE + 1}})
+            for number, (url, chunk) in enumerate(zip(urls, chunks), start=1)]
+
+
+def feed_page(url: str, title: str, html_url: str, deals: tuple[Deal, ...]) -> Page:
+    entries = sorted(deals, key=lambda d: (d.last_updated.sort_key(), d.slug), reverse=True)[:50]
+    return Page(url, "feed.xml", {"feed_title": title, "html_url": html_url, "entries": entries})
+
+
 def party_pages(archive: Archive) -> list[Page]:
     pages = []
     for code, party in archive.parties.items():
         exports, imports = archive.exports.get(code, ()), archive.imports.get(code, ())
+        url, crumbs = party_url(party), [("Countries", "/countries/")]
         systems = sorted({deal.system for deal in exports + imports})
-        pages.append(Page(party_url(party), "party.html", {
-            "party": party, "exports": exports, "imports": imports,
+        pages.append(Page(url, "party.html", {
+            "party": party, "exports": exports, "imports": imports, "crumbs": crumbs,
             "customers": partners(exports, "recipient"), "suppliers": partners(imports, "supplier"),
             "party_systems": [archive.systems[slug] for slug in systems],
+            "exports_by_year": count_by_year(exports), "imports_by_year": count_by_year(imports),
+            "main_partners": main_partners(archive, exports, imports),
+            "feed_url": f"{url}feed.xml", "csv_url": f"{url}deals.csv", "per_page": PER_PAGE,
         }, indexed=True))
+        pages.append(feed_page(f"{url}feed.xml", f"{party.name}: arms transfer briefs", url, exports + imports))
+        for side, deals in (("exports", exports), ("imports", imports)):
+            if len(deals) > PER_PAGE:
+                title = f"{party.name} as {'supplier' if side == 'exports' else 'recipient'}"
+                pages += paginate(f"{url}{side}/", deals, "deal_list.html", {"heading": title},
+                                  crumbs + [(party.name, url)])
     return pages
+
+
+def similar_deals(deal: Deal, by_pair: dict, by_system: dict) -> list[Deal]:
+    """Briefs on the same pair of parties or the same system, the same pair first, nearest order date next."""
+    year = deal.order_year or 0
+    candidates = {d.slug: d for d in by_pair[(deal.supplier, deal.recipient)] + by_system[deal.system]}
+    candidates.pop(deal.slug)
+    for slug in deal.related:
+        candidates.pop(slug, None)
+    ranked = sorted(candidates.values(), key=lambda d: (
+        (d.supplier, d.recipient) != (deal.supplier, deal.recipient), abs((d.order_year or 0) - year), d.slug))
+    return ranked[:SIMILAR_SHOWN]
 
 
 def deal_pages(archive: Archive) -> list[Page]:
     backlinks: dict[str, list[Deal]] = defaultdict(list)
+    by_pair: dict[tuple[str, str], tuple] = defaultdict(tuple)
     for deal in archive.deals:
+        by_pair[(deal.supplier, deal.recipient)] += (deal,)
         for slug in deal.related:
             backlinks[slug].append(deal)
+    by_system = defaultdict(tuple, archive.deals_by_system)
     pages = []
     for deal in archive.deals:
         related = [archive.deal_by_slug[slug] for slug in deal.related]
         related += [other for other in backlinks[deal.slug] if other.slug not in deal.related]
-        pages.append(Page(deal_url(deal), "deal.html", {
-            "deal": deal, "system": archive.systems[deal.system],
+        backlinked = {other.slug for other in backlinks[deal.slug]}
+        url = deal_url(deal)
+        pages.append(Page(url, "deal.html", {
+            "deal": deal, "system": archive.systems[deal.system], "crumbs": [("Briefs", "/deals/")],
             "source_numbers": {source.id: number for number, source in enumerate(deal.sources, 1)},
             "related_deals": related,
+            "similar_deals": [d for d in similar_deals(deal, by_pair, by_system) if d.slug not in backlinked],
             # Shown in date order whatever order the editor wrote; equal dates keep theirs.
             "timeline": sorted(deal.timeline, key=lambda event: event.date.sort_key()),
+            "cite_bib": f"{url}cite.bib", "cite_ris": f"{url}cite.ris",
         }, indexed=True))
     return pages
 
 
 def system_pages(archive: Archive) -> list[Page]:
-    return [Page(system_url(system), "system.html", {
-        "system": system, "system_deals": archive.deals_by_system.get(slug, ()),
-        "source_numbers": {source.id: number for number, source in enumerate(system.sources, 1)},
-    }, indexed=True) for slug, system in archive.systems.items()]
+    pages = []
+    for slug, system in archive.systems.items():
+        deals, url = archive.deals_by_system.get(slug, ()), system_url(system)
+        crumbs = [("Systems", "/systems/")]
+        pages.append(Page(url, "system.html", {
+            "system": system, "system_deals": deals, "crumbs": crumbs, "per_page": PER_PAGE,
+            "source_numbers": {source.id: number for number, source in enumerate(system.sources, 1)},
+            "delivered_by_year": delivered_by_year(deals),
+            "recipients_named": [(archive.parties[code].name, n) for code, n in partners(deals, "recipient")],
+            "feed_url": f"{url}feed.xml",
+        }, indexed=True))
+        pages.append(feed_page(f"{url}feed.xml", f"{system.name}: arms transfer briefs", url, deals))
+        if len(deals) > PER_PAGE:
+            pages += paginate(f"{url}deals/", deals, "deal_list.html", {"heading": f"Transfers of {system.name}"},
+                              crumbs + [(system.name, url)])
+    return pages
 
 
 def listing_pages(archive: Archive) -> list[Page]:
@@ -115,18 +197,24 @@ def listing_pages(archive: Archive) -> list[Page]:
     latest = sorted(archive.deals, key=lambda d: (d.last_updated.sort_key(), d.slug), reverse=True)
     years = sorted(archive.deals_by_year, reverse=True)
     pages = [
-        Page("/", "home.html", {"latest": latest[:LATEST_ON_HOME], "years": years}),
-        Page("/deals/", "deals.html", {"listed": archive.deals}),
-        Page("/countries/", "countries.html", {}),
-        Page("/systems/", "systems.html", {"by_category": by_category}),
-        Page("/years/", "years.html", {"years": years,
+        Page("/", "home.html", {"latest": latest[:LATEST_ON_HOME], "years": years, "crumbs": [],
+                                "deals_by_year_chart": count_by_year(archive.deals)}),
+        Page("/countries/", "countries.html", {"crumbs": []}),
+        Page("/systems/", "systems.html", {"by_category": by_category, "crumbs": []}),
+        Page("/years/", "years.html", {"years": years, "crumbs": [],
                                        "undated": [d for d in archive.deals if d.order_year is None]}),
-        Page("/search/", "search.html", {}),
-        Page("/about/", "about.html", {}),
-        Page("/404.html", "404.html", {}),
+        Page("/search/", "search.html", {"crumbs": []}),
+        Page("/about/", "about.html", {"crumbs": []}),
+        Page("/data/", "data.html", {"crumbs": []}),
+        Page("/404.html", "404.html", {"crumbs": []}),
+        Page("/feed.xml", "feed.xml", {"feed_title": archive.site.title, "html_url": "/",
+                                       "entries": latest[:50]}),
+        Page("/robots.txt", "robots.txt", {}),
     ]
-    pages += [Page(year_url(year), "year.html", {"year": year, "listed": deals})
-              for year, deals in archive.deals_by_year.items()]
+    pages += paginate("/deals/", archive.deals, "deal_list.html", {"heading": "All briefs"}, [])
+    for year, deals in archive.deals_by_year.items():
+        pages += paginate(year_url(year), deals, "deal_list.html", {"heading": f"Briefs on orders placed in {year}"},
+                          [("Years", "/years/")])
     return pages
 
 
@@ -138,6 +226,9 @@ def plan_pages(archive: Archive) -> list[Page]:
         if page.path.lower() in seen:
             raise BuildError(f"two pages would be written to {page.path}: {seen[page.path.lower()].url} and {page.url}")
         seen[page.path.lower()] = page
+    html_pages = [page.url for page in pages if page.path.endswith(".html") and page.url != "/404.html"]
+    pages.append(Page("/sitemap.xml", "sitemap.xml", {"urls": sorted(html_pages), "deal_by_url": {
+        deal_url(deal): deal for deal in archive.deals}}))
     return sorted(pages, key=lambda page: page.url)
 
 

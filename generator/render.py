@@ -7,6 +7,7 @@ sanitised with nh3 as a second layer. Static assets are copied byte for byte.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import jinja2
@@ -14,6 +15,7 @@ import markdown
 import nh3
 from markupsafe import Markup
 
+from generator.charts import bar_chart, column_chart
 from generator.dates import PartialDate
 from generator.errors import BuildError
 from generator.pages import URL_FUNCTIONS, Page
@@ -57,6 +59,19 @@ def format_money(amount: int | float | None, currency: str | None) -> str:
     return f"{currency} {amount:,}"
 
 
+def atom_date(value: PartialDate | None) -> str:
+    """An Atom timestamp: Atom requires a full date-time, so a year or month gives its first day."""
+    if value is None:
+        return "1970-01-01T00:00:00Z"
+    return f"{value.year:04d}-{value.month or 1:02d}-{value.day or 1:02d}T00:00:00Z"
+
+
+def json_ld(data: dict) -> Markup:
+    """JSON for a <script type="application/ld+json"> block, safe against closing the element."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
 def make_environment(templates: Path, globals_: dict) -> jinja2.Environment:
     """A Jinja environment over `templates`, compiled once, with the archive's filters."""
     env = jinja2.Environment(
@@ -67,8 +82,11 @@ def make_environment(templates: Path, globals_: dict) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(date=format_date, number=format_number, money=format_money, markdown=MarkdownRenderer())
-    env.globals.update(URL_FUNCTIONS, **globals_)
+    env.filters.update(date=format_date, number=format_number, money=format_money, markdown=MarkdownRenderer(),
+                       jsonld=json_ld)
+    base_url = globals_["site"].base_url.rstrip("/")
+    env.globals.update(URL_FUNCTIONS, absolute=lambda url: base_url + url, atom_date=atom_date,
+                       column_chart=column_chart, bar_chart=bar_chart, **globals_)
     return env
 
 

@@ -18,7 +18,7 @@ VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 # One page of every kind, in the real archive.
 PAGES = ["/", "/deals/", "/deals/2005-russia-iran-tor-m1/", "/deals/russia-iran-9m338/", "/countries/",
          "/countries/russia/", "/systems/", "/systems/tor-m1/", "/years/", "/years/2005/", "/about/",
-         "/search/?q=Tor-M1", "/404.html"]
+         "/search/?q=Tor-M1", "/404.html", "/data/"]
 
 
 def test_the_tools_are_installed():

@@ -1,0 +1,172 @@
+"""exports.py — the archive as open data: JSON (with its JSON Schema), CSV, BibTeX and RIS.
+
+Field names are part of the published contract (`/data/deals.schema.json`): add, never rename.
+Dates keep their precision ("2005", "2005-12", "2005-12-05"); a value that is not known is null
+in JSON and empty in CSV, never 0. Reported alternatives stay beside the principal value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from generator.archive import Archive, deal_sort_key
+from generator.dates import PartialDate
+from generator.model import Deal, Fact, Source
+from generator.pages import deal_url, party_url
+
+SCHEMA_FILE = Path(__file__).with_name("deals.schema.json")
+DEAL_COLUMNS = ["slug", "url", "title", "supplier_code", "supplier", "recipient_code", "recipient", "system",
+                "system_category", "status", "status_as_of", "ordered_quantity", "ordered_date", "delivered_total",
+                "value_amount", "value_currency", "value_scope", "other_reported_values", "deal_type", "condition",
+                "sipri_id", "sources", "published", "updated"]
+DELIVERY_COLUMNS = ["slug", "url", "supplier_code", "supplier", "recipient_code", "recipient", "system",
+                    "delivery_date", "quantity", "estimate", "note", "sources"]
+
+
+def iso(date: PartialDate | None) -> str | None:
+    return date.iso() if date else None
+
+
+def fact_data(fact: Fact) -> dict:
+    data = {"quantity": fact.quantity, "date": iso(fact.date), "circa": bool(fact.date and fact.date.circa),
+            "amount": fact.amount, "currency": fact.currency, "scope": fact.scope, "label": fact.label,
+            "value": fact.value, "estimate": fact.estimate, "note": fact.note, "sources": list(fact.sources)}
+    data["alternatives"] = [fact_data(alternative) for alternative in fact.alternatives]
+    return data
+
+
+def source_data(source: Source) -> dict:
+    return {"id": source.id, "title": source.title, "kind": source.kind, "publisher": source.publisher,
+            "via": source.via, "published": iso(source.published), "page_updated": iso(source.page_updated),
+            "url": source.url, "archived_url": source.archived_url, "accessed": iso(source.accessed),
+            "language": source.language, "note": source.note}
+
+
+def deal_data(deal: Deal, archive: Archive) -> dict:
+    """One brief as JSON-ready data, with every fact, alternative, source and quote."""
+    system = archive.systems[deal.system]
+    party = lambda code: {"code": code, "name": archive.parties[code].name}
+    return {
+        "slug": deal.slug, "url": absolute(archive, deal_url(deal)), "title": deal.title, "summary": deal.summary,
+        "supplier": party(deal.supplier), "recipient": party(deal.recipient),
+        "system": {"slug": system.slug, "name": system.name, "category": system.category},
+        "status": deal.status, "status_as_of": iso(deal.status_as_of),
+        "ordered": fact_data(deal.ordered) if deal.ordered else None,
+        "deliveries": [fact_data(delivery) for delivery in deal.deliveries],
+        "value": fact_data(deal.value) if deal.value else None,
+        "condition": deal.condition, "deal_type": deal.deal_type, "sipri_id": deal.sipri_id,
+        "timeline": [{"date": iso(e.date), "circa": e.date.circa, "event": e.event, "sources": list(e.sources)}
+                     for e in deal.timeline],
+        "quotes": [{"text": q.text, "speaker": q.speaker, "role": q.role, "date": iso(q.date), "context": q.context,
+                    "language": q.language, "sources": list(q.sources)} for q in deal.quotes],
+        "sources": [source_data(source) for source in deal.sources],
+        "tags": list(deal.tags), "related": list(deal.related),
+        "published": iso(deal.published), "updated": iso(deal.updated),
+        "corrections": [{"date": iso(c.date), "text": c.text} for c in deal.corrections],
+    }
+
+
+def absolute(archive: Archive, url: str) -> str:
+    return archive.site.base_url.rstrip("/") + url
+
+
+def deals_json(archive: Archive) -> bytes:
+    document = {"title": archive.site.title, "schema": absolute(archive, "/data/deals.schema.json"),
+                "deals": [deal_data(deal, archive) for deal in archive.deals]}
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _csv(columns: list[str], rows: list[dict]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({key: "" if value is None else value for key, value in row.items()} for row in rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def deal_row(deal: Deal, archive: Archive) -> dict:
+    """One spreadsheet row: the principal values; `other_reported_values` counts the alternatives."""
+    system = archive.systems[deal.system]
+    ordered, value = deal.ordered, deal.value
+    alternatives = sum(len(f.alternatives) for f in (ordered, value, *deal.deliveries) if f)
+    return {
+        "slug": deal.slug, "url": absolute(archive, deal_url(deal)), "title": deal.title,
+        "supplier_code": deal.supplier, "supplier": archive.parties[deal.supplier].name,
+        "recipient_code": deal.recipient, "recipient": archive.parties[deal.recipient].name,
+        "system": system.name, "system_category": system.category, "status": deal.status,
+        "status_as_of": iso(deal.status_as_of),
+        "ordered_quantity": ordered.quantity if ordered else None, "ordered_date": iso(ordered.date) if ordered else None,
+        "delivered_total": deal.delivered, "value_amount": value.amount if value else None,
+        "value_currency": value.currency if value else None, "value_scope": value.scope if value else None,
+        "other_reported_values": alternatives, "deal_type": deal.deal_type, "condition": deal.condition,
+        "sipri_id": deal.sipri_id, "sources": "; ".join(source.title for source in deal.sources),
+        "published": iso(deal.published), "updated": iso(deal.updated),
+    }
+
+
+def deals_csv(deals: tuple[Deal, ...], archive: Archive) -> bytes:
+    return _csv(DEAL_COLUMNS, [deal_row(deal, archive) for deal in deals])
+
+
+def deliveries_csv(archive: Archive) -> bytes:
+    """One row per reported delivery, principal and alternative, like SIPRI's trade register."""
+    rows = []
+    for deal in archive.deals:
+        titles = {source.id: source.title for source in deal.sources}
+        for delivery in deal.deliveries:
+            for report in delivery.reports:
+                rows.append({
+                    "slug": deal.slug, "url": absolute(archive, deal_url(deal)),
+                    "supplier_code": deal.supplier, "supplier": archive.parties[deal.supplier].name,
+                    "recipient_code": deal.recipient, "recipient": archive.parties[deal.recipient].name,
+                    "system": archive.systems[deal.system].name, "delivery_date": iso(report.date),
+                    "quantity": report.quantity, "estimate": "yes" if report.estimate else "no", "note": report.note,
+                    "sources": "; ".join(titles[i] for i in report.sources),
+                })
+    return _csv(DELIVERY_COLUMNS, rows)
+
+
+def bibtex(deal: Deal, archive: Archive) -> bytes:
+    """A BibTeX @misc entry for citing the brief in a reference manager."""
+    def braced(text: str) -> str:
+        return "{" + text.replace("\\", "\\textbackslash{}").replace("{", "\\{").replace("}", "\\}") + "}"
+    updated = deal.last_updated
+    url = absolute(archive, deal_url(deal))
+    fields = [("title", braced(deal.title)),
+              ("author", "{" + braced(archive.site.title) + "}"),  # double braces: an organisation, not a person
+              ("howpublished", braced(url)), ("year", braced(str(updated.year)))]
+    if updated.month:
+        fields.append(("month", braced(str(updated.month))))
+    fields += [("note", braced(f"Last updated {updated.display()}")), ("url", braced(url))]
+    body = ",\n".join(f"  {name} = {value}" for name, value in fields)
+    return f"@misc{{{deal.slug},\n{body}\n}}\n".encode("utf-8")
+
+
+def ris(deal: Deal, archive: Archive) -> bytes:
+    """An RIS record (type ELEC) for reference managers such as Zotero or EndNote."""
+    updated = deal.last_updated
+    lines = [("TY", "ELEC"), ("TI", deal.title), ("AU", archive.site.title), ("PY", str(updated.year)),
+             ("DA", updated.iso().replace("-", "/")), ("UR", absolute(archive, deal_url(deal))),
+             ("AB", deal.summary), ("PB", archive.site.title), ("ER", "")]
+    return "".join(f"{tag}  - {value}\r\n" for tag, value in lines).encode("utf-8")
+
+
+def data_files(archive: Archive) -> dict[str, bytes]:
+    """Every data file of the site, keyed by its path in the site folder."""
+    files = {
+        "data/deals.json": deals_json(archive),
+        "data/deals.schema.json": SCHEMA_FILE.read_bytes(),
+        "data/deals.csv": deals_csv(archive.deals, archive),
+        "data/deliveries.csv": deliveries_csv(archive),
+    }
+    for code, party in archive.parties.items():
+        both = {deal.slug: deal for deal in archive.exports.get(code, ()) + archive.imports.get(code, ())}
+        deals = tuple(sorted(both.values(), key=deal_sort_key))
+        files[f"{party_url(party).lstrip('/')}deals.csv"] = deals_csv(deals, archive)
+    for deal in archive.deals:
+        files[f"{deal_url(deal).lstrip('/')}cite.bib"] = bibtex(deal, archive)
+        files[f"{deal_url(deal).lstrip('/')}cite.ris"] = ris(deal, archive)
+    return files
