@@ -41,15 +41,14 @@ def column_chart(chart_id: str, title: str, description: str, series: list[tuple
                      f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{tick:,}</text>')
     for index, (year, value) in enumerate(series):
         height = plot_h * value / top
-        x = LEFT + index * slot + slot * 0.15
-        parts.append(f'<rect class="bar" x="{x:.1f}" y="{TOP + plot_h - height:.1f}" width="{slot * 0.7:.1f}" height="{height:.1f}"/>')
+        bar = min(slot * 0.7, 48)
+        centre = LEFT + index * slot + slot / 2
+        parts.append(f'<rect class="bar" x="{centre - bar / 2:.1f}" y="{TOP + plot_h - height:.1f}" width="{bar:.1f}" height="{height:.1f}"/>')
         if index % label_every == 0:
-            parts.append(f'<text class="axis" x="{x + slot * 0.35:.1f}" y="{HEIGHT - 8}" text-anchor="middle">{year}</text>')
+            parts.append(f'<text class="axis" x="{centre:.1f}" y="{HEIGHT - 8}" text-anchor="middle">{year}</text>')
     parts.append("</svg>")
-    rows = "".join(f"<tr><th scope=\"row\">{year}</th><td class=\"num\">{value:,}</td></tr>" for year, value in series if value)
-    table = (f'<div class="chart-data"><table><caption>{escape(title)}</caption><thead><tr><th scope="col">Year</th>'
-             f'<th scope="col" class="num">{escape(unit)}</th></tr></thead><tbody>{rows}</tbody></table></div>')
-    return Markup(f'<figure class="chart-figure" id="{chart_id}">{"".join(parts)}{table}</figure>')
+    rows = [(str(year), value) for year, value in series if value]
+    return _figure(chart_id, title, "".join(parts), "Year", unit, rows)
 
 
 def bar_chart(chart_id: str, title: str, description: str, items: list[tuple[str, int]], unit: str) -> Markup:
@@ -69,7 +68,14 @@ def bar_chart(chart_id: str, title: str, description: str, items: list[tuple[str
                      f'<rect class="bar" x="{label_w}" y="{y + 4}" width="{width:.1f}" height="{row_h - 8}"/>'
                      f'<text class="axis" x="{label_w + width + 6:.1f}" y="{y + 17}">{value:,}</text>')
     parts.append("</svg>")
-    rows = "".join(f"<tr><th scope=\"row\">{escape(label)}</th><td class=\"num\">{value:,}</td></tr>" for label, value in items)
-    table = (f'<div class="chart-data"><table><caption>{escape(title)}</caption><thead><tr><th scope="col">Party</th>'
-             f'<th scope="col" class="num">{escape(unit)}</th></tr></thead><tbody>{rows}</tbody></table></div>')
-    return Markup(f'<figure class="chart-figure" id="{chart_id}">{"".join(parts)}{table}</figure>')
+    return _figure(chart_id, title, "".join(parts), "Party", unit, items)
+
+
+def _figure(chart_id: str, title: str, svg: str, label_heading: str, unit: str, rows: list[tuple[str, int]]) -> Markup:
+    """The chart and its numbers as a table, side by side under one caption."""
+    body = "".join(f'<tr><th scope="row">{escape(label)}</th><td class="num">{value:,}</td></tr>' for label, value in rows)
+    table = (f'<div class="chart-data" role="region" aria-label="{escape(title)}: the numbers" tabindex="0"><table>'
+             f'<caption class="visually-hidden">{escape(title)}</caption><thead><tr><th scope="col">{label_heading}</th>'
+             f'<th scope="col" class="num">{escape(unit)}</th></tr></thead><tbody>{body}</tbody></table></div>')
+    return Markup(f'<figure class="chart-figure" id="{chart_id}"><figcaption>{escape(title)}</figcaption>'
+                  f'<div class="chart-plot">{svg}</div>{table}</figure>')
