@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 640, 220
+WIDTH, HEIGHT = 480, 200
 LEFT, BOTTOM, TOP = 40, 28, 12
 
 
@@ -56,7 +56,7 @@ def bar_chart(chart_id: str, title: str, description: str, items: list[tuple[str
     items = items[:10]
     if not items:
         return Markup("")
-    row_h, label_w = 26, 170
+    row_h, label_w = 28, 130
     height = row_h * len(items) + 8
     largest = max(value for _, value in items) or 1
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc">',

@@ -173,7 +173,7 @@ def test_each_brief_offers_a_citation_as_text_bibtex_and_ris(fixture_files):
 def test_charts_are_accessible_svg_with_their_numbers_beside_them(fixture_files):
     page = fixture_files["countries/norway/index.html"].decode()
     chart = re.search(r'<figure class="chart-figure" id="chart-imports">(.*?)</figure>', page, re.S).group(1)
-    assert '<svg class="chart" viewBox="0 0 640 220" role="img" aria-labelledby="chart-imports-title chart-imports-desc">' in chart
+    assert '<svg class="chart" viewBox="0 0 480 200" role="img" aria-labelledby="chart-imports-title chart-imports-desc">' in chart
     assert '<title id="chart-imports-title">Norway as recipient: briefs by year of order</title>' in chart
     assert "<tr><th scope=\"row\">2010</th><td class=\"num\">1</td></tr>" in chart
     assert chart.count('<rect class="bar"') == 1  # one year of orders: 2010
