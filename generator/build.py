@@ -1,64 +1,232 @@
 """build.py — the pipeline, stage by stage: content/ → archive → pages → files → site/.
 
-`check` is the same pipeline without writing or indexing (Zola's `check`).
+    list files → check each file (parallel, cached) → cross-link the archive → plan pages
+    → key each output → render what changed into a staging folder (parallel), hard-link the rest
+    → check every link → index with Pagefind → swap the staging folder in → save the cache
+
+`check` is the same pipeline into a throwaway folder, without indexing or swapping.
 """
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import pickle
+import tempfile
 import time
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from generator.archive import Archive, build_archive
+from generator.cache import BuildCache, FileEntry, PageEntry, code_fingerprint
 from generator.errors import ContentErrors
-from generator.exports import data_files
-from generator.links import check_links
-from generator.loader import load_content
-from generator.output import write_site
+from generator.keys import digest_of, page_key, template_digests
+from generator.links import Links, check_links, extract_links
+from generator.loader import Listed, list_content
+from generator.output import Staging
 from generator.pages import Page, plan_pages, site_context
-from generator.render import make_environment, render_pages, static_files
-from generator.search import index_site
-from generator.validate import validate
+from generator.parallel import parallel_map
+from generator.render import Renderer, static_files
+from generator.search import INDEX_FOLDER, index_site
+from generator.validate import check_file, combine
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+CACHE_NAME = ".archive-cache.sqlite"  # beside the output folder: site/ → .site.archive-cache.sqlite
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    pages: int
-    files: int
-    indexed: int | None  # pages in the search index, None when indexing was skipped
+    pages: int  # HTML pages
+    files: int  # every file of the site (pages, feeds, data, assets), the search index aside
+    rendered: int  # files rendered by this build; the others were unchanged and kept
+    indexed: int | None  # pages in the search index; None when indexing was skipped
     seconds: float
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage, for benchmarks
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Output:
+    path: str
+    key: str
+    page: Page | None = None  # None for a static asset, whose bytes are `data`
+    data: bytes = b""
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.stages: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = self.stages.get(stage, 0.0) + now - self.last
+        self.last = now
+
+    def total(self) -> float:
+        return time.perf_counter() - self.started
+
+
+@contextmanager
+def collector_paused():
+    """The build allocates millions of small objects that live to its end; Python's cycle
+    collector would scan them again and again (half the load time at 10,000 briefs)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _check_listed(listed: Listed) -> tuple[bytes, str, int, int]:
+    """In a worker: check one file; return the result pickled (for the cache) and the file's identity."""
+    stat = listed.file.lstat()
+    sha = hashlib.sha256(listed.file.read_bytes()).hexdigest() if listed.file.is_file() else ""
+    return pickle.dumps(check_file(listed), protocol=pickle.HIGHEST_PROTOCOL), sha, stat.st_size, stat.st_mtime_ns
 
 
 def load_archive(content_dir: Path) -> Archive:
-    """Stages 1–3: read, validate and cross-link; raise ContentErrors with every problem."""
-    records, load_errors = load_content(content_dir)
-    return build_archive(validate(records, load_errors))
+    """Stages 1–3 alone, without a cache: the archive, or ContentErrors with every problem."""
+    return load_checked(content_dir)[0]
 
 
-def render_site(archive: Archive, templates: Path = TEMPLATES) -> tuple[list[Page], dict[str, bytes]]:
-    """Stages 4–5 and 8: every page rendered in memory, with its links checked."""
+def load_checked(content_dir: Path, cache: BuildCache | None = None, jobs: int | None = None,
+                 ) -> tuple[Archive, dict[int, str], dict[str, FileEntry]]:
+    """Stages 1–3: check every file (unchanged ones from the cache) and cross-link them.
+
+    Returns the archive, the content digest standing for each brief and system in page keys,
+    and the cache entries for this build. Raises ContentErrors with every problem found."""
+    listed, listing_errors = list_content(content_dir)
+    entries: dict[str, FileEntry] = {}
+    results = {}
+    todo = []
+    for item in listed:
+        stat = item.file.lstat()
+        cached = cache.checked(item.path, stat.st_size, stat.st_mtime_ns) if cache else None
+        if cached is not None and (cached.kind, cached.slug) == (item.kind, item.slug):
+            results[item.path], entries[item.path] = cached, cache.files[item.path]
+        else:
+            todo.append(item)
+    for item, (blob, sha, size, mtime_ns) in zip(todo, parallel_map(_check_listed, todo, jobs)):
+        results[item.path], entries[item.path] = pickle.loads(blob), FileEntry(size, mtime_ns, sha, blob)
+    checked = [results[item.path] for item in listed]
+    archive = build_archive(combine(checked, listing_errors))
+    known = {id(result.model): f"{result.path}@{entries[result.path].sha}" for result in checked
+             if result.kind in ("deal", "system")}
+    return archive, known, entries
+
+
+# What the forked render workers read: set just before they start.
+_renderer: Renderer | None = None
+_staging: Staging | None = None
+
+
+def _render_output(output: Output) -> tuple[str, Links | None]:
+    """In a worker: render one file into the staging folder; return its links if it is a page."""
+    data = _renderer.render(output.page) if output.page else output.data
+    _staging.write(output.path, data)
+    return output.path, extract_links(data) if output.path.endswith(".html") else None
+
+
+def plan_outputs(pages: list[Page], renderer: Renderer, known: dict[int, str], templates: Path) -> list[Output]:
+    """Every file of the site with its cache key."""
+    names = digest_of(renderer.names, {})
+    digests = template_digests(renderer.env, templates)
+    outputs = [Output(page.path, page_key(page, known, names, digests), page) for page in pages]
+    for path, data in static_files(templates / "static").items():
+        outputs.append(Output(path, hashlib.sha256(data).hexdigest(), data=data))
+    return outputs
+
+
+def unchanged(output: Output, previous: PageEntry | None, out_dir: Path) -> bool:
+    """Whether the previous site holds this file as this build would make it (and untouched)."""
+    if previous is None or previous.key != output.key:
+        return False
+    try:
+        stat = (out_dir / output.path).stat()
+    except OSError:
+        return False
+    return (stat.st_size, stat.st_mtime_ns) == (previous.size, previous.mtime_ns)
+
+
+def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: int | None,
+         cache: BuildCache, commit: bool) -> BuildResult:
+    global _renderer, _staging
+    clock = Stopwatch()
+    archive, known, file_entries = load_checked(content_dir, cache, jobs)
+    clock.lap("load")
     pages = plan_pages(archive)
-    env = make_environment(templates, site_context(archive))
-    files = render_pages(pages, env) | static_files(templates / "static") | data_files(archive)
-    broken = check_links(files)
-    if broken:
-        raise ContentErrors(broken)
-    return pages, files
+    renderer = Renderer(templates, site_context(archive))
+    outputs = plan_outputs(pages, renderer, known, templates)
+    index_key = hashlib.sha256("".join(o.key for o in outputs if o.page and o.page.indexed).encode()).hexdigest()
+    html_pages = sum(o.path.endswith(".html") for o in outputs)
+    clock.lap("plan")
+    previous = cache.pages
+    keep = [o for o in outputs if unchanged(o, previous.get(o.path), out_dir)]
+    index_current = previous.get(INDEX_FOLDER) is not None and previous[INDEX_FOLDER].key == index_key and (out_dir / INDEX_FOLDER).is_dir()
+    if commit and len(keep) == len(outputs) == len(previous) - (INDEX_FOLDER in previous) and (index_current or not index):
+        # Nothing changed: the output folder is already exactly this build's.
+        return BuildResult(html_pages, len(outputs), 0, None, clock.total(), clock.stages, ("nothing changed",))
+    kept = {o.path for o in keep}
+    with Staging(out_dir) as staging:
+        for output in keep:
+            staging.link(output.path)
+        _renderer, _staging = renderer, staging
+        try:
+            rendered = dict(parallel_map(_render_output, [o for o in outputs if o.path not in kept], jobs))
+        finally:
+            _renderer = _staging = None
+        clock.lap("render")
+        links = {path: pickle.loads(previous[path].links) for path in kept if path.endswith(".html")}
+        links.update((path, found) for path, found in rendered.items() if found is not None)
+        broken = check_links(links, {o.path for o in outputs})
+        if broken:
+            raise ContentErrors(broken)
+        clock.lap("links")
+        if not commit:
+            return BuildResult(html_pages, len(outputs), len(rendered), None, clock.total(), clock.stages)
+        indexed, notes = None, []
+        if index and not index_current:
+            indexed = index_site(staging.folder)
+        elif (out_dir / INDEX_FOLDER).is_dir():
+            staging.link_tree(INDEX_FOLDER)
+            if not index_current:
+                notes.append("search index not updated (--no-index); it reflects an earlier build")
+        clock.lap("index")
+        staging.commit()
+    page_entries = {}
+    for output in outputs:
+        stat = (out_dir / output.path).stat()
+        found = links.get(output.path)
+        page_entries[output.path] = PageEntry(output.key, stat.st_size, stat.st_mtime_ns,
+                                              pickle.dumps(found) if found else b"")
+    if indexed is not None or index_current:
+        page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0, b"")
+    elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():
+        page_entries[INDEX_FOLDER] = previous[INDEX_FOLDER]
+    cache.save(file_entries, page_entries)
+    clock.lap("save")
+    return BuildResult(html_pages, len(outputs), len(rendered), indexed, clock.total(), clock.stages, tuple(notes))
 
 
-def build(content_dir: Path, out_dir: Path, templates: Path = TEMPLATES, index: bool = True) -> BuildResult:
-    """Build the whole site into `out_dir`; on any error, `out_dir` is left as it was."""
-    started = time.perf_counter()
-    pages, files = render_site(load_archive(content_dir), templates)
-    counted: list[int] = []
-    write_site(files, out_dir, finish=(lambda staging: counted.append(index_site(staging))) if index else None)
-    return BuildResult(len(pages), len(files), counted[0] if counted else None, time.perf_counter() - started)
+def cache_path(out_dir: Path) -> Path:
+    out_dir = out_dir.resolve()
+    return out_dir.with_name(f".{out_dir.name}{CACHE_NAME}")
 
 
-def check(content_dir: Path, templates: Path = TEMPLATES) -> BuildResult:
-    """Everything a build does except writing and indexing."""
-    started = time.perf_counter()
-    pages, files = render_site(load_archive(content_dir), templates)
-    return BuildResult(len(pages), len(files), None, time.perf_counter() - started)
+def build(content_dir: Path, out_dir: Path, templates: Path = TEMPLATES, index: bool = True,
+          jobs: int | None = None, use_cache: bool = True) -> BuildResult:
+    """Build the site into `out_dir`, redoing only what changed; on any error `out_dir` is left as it was."""
+    cache = BuildCache(cache_path(out_dir) if use_cache else None, code_fingerprint())
+    with collector_paused():
+        result = _run(content_dir, out_dir, templates, index, jobs, cache, commit=True)
+    return replace(result, notes=(cache.dropped, *result.notes)) if cache.dropped else result
+
+
+def check(content_dir: Path, templates: Path = TEMPLATES, jobs: int | None = None) -> BuildResult:
+    """Everything a build does except indexing and replacing the output: nothing is kept."""
+    with tempfile.TemporaryDirectory(prefix="archive-check-") as scratch, collector_paused():
+        return _run(content_dir, Path(scratch) / "site", templates, False, jobs, BuildCache(None, ""), commit=False)

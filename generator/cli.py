@@ -23,7 +23,10 @@ def parser() -> argparse.ArgumentParser:
     build_parser = commands.add_parser("build", help="validate, render and index the site into the output folder")
     build_parser.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content)")
     build_parser.add_argument("--out", type=Path, default=Path("site"), help="output folder (default: site)")
-    build_parser.add_argument("--no-index", action="store_true", help="skip the Pagefind search index (faster previews)")
+    build_parser.add_argument("--no-index", action="store_true",
+                              help="skip the Pagefind search index (faster previews; the previous index is kept)")
+    build_parser.add_argument("--no-cache", action="store_true",
+                              help="ignore and do not write the build cache (a cold build)")
 
     check_parser = commands.add_parser("check", help="validate the content and check every page's links; write nothing")
     check_parser.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content)")
@@ -31,6 +34,8 @@ def parser() -> argparse.ArgumentParser:
     for sub in (build_parser, check_parser):
         sub.add_argument("--templates", type=Path, default=TEMPLATES, help="templates folder (default: the project's)")
         sub.add_argument("--debug", action="store_true", help="show a traceback for build errors")
+        sub.add_argument("--jobs", type=int, default=None, metavar="N",
+                         help="worker processes for loading and rendering (default: one per core)")
     return main_parser
 
 
@@ -41,13 +46,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "build":
-            result = build(args.content, args.out, args.templates, index=not args.no_index)
-            indexed = "not indexed" if result.indexed is None else f"{result.indexed} indexed for search"
-            print(f"Built {result.pages} pages ({result.files} files, {indexed}) into {args.out}/ "
-                  f"in {result.seconds:.2f} s.")
+            result = build(args.content, args.out, args.templates, index=not args.no_index, jobs=args.jobs,
+                           use_cache=not args.no_cache)
+            indexed = "search index unchanged" if result.indexed is None else f"{result.indexed} indexed for search"
+            print(f"Built {result.files} files ({result.pages} pages; {result.rendered} rendered, "
+                  f"{result.files - result.rendered} unchanged; {indexed}) into {args.out}/ in {result.seconds:.2f} s.")
+            for note in result.notes:
+                print(f"Note: {note}.")
         else:
-            result = check(args.content, args.templates)
-            print(f"Checked {result.pages} pages: no problems found ({result.seconds:.2f} s).")
+            result = check(args.content, args.templates, jobs=args.jobs)
+            print(f"Checked {result.files} files ({result.pages} pages): no problems found ({result.seconds:.2f} s).")
     except ContentErrors as problems:
         print(problems.report(), file=sys.stderr)
         if args.command == "build":

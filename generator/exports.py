@@ -12,10 +12,9 @@ import io
 import json
 from pathlib import Path
 
-from generator.archive import Archive, deal_sort_key
 from generator.dates import PartialDate
 from generator.model import Deal, Fact, Source
-from generator.pages import deal_url, party_url
+from generator.pages import deal_url
 
 SCHEMA_FILE = Path(__file__).with_name("deals.schema.json")
 DEAL_COLUMNS = ["slug", "url", "title", "supplier_code", "supplier", "recipient_code", "recipient", "system",
@@ -45,12 +44,12 @@ def source_data(source: Source) -> dict:
             "language": source.language, "note": source.note}
 
 
-def deal_data(deal: Deal, archive: Archive) -> dict:
+def deal_data(deal: Deal, names: dict) -> dict:
     """One brief as JSON-ready data, with every fact, alternative, source and quote."""
-    system = archive.systems[deal.system]
-    party = lambda code: {"code": code, "name": archive.parties[code].name}
+    system = names["systems"][deal.system]
+    party = lambda code: {"code": code, "name": names["parties"][code].name}
     return {
-        "slug": deal.slug, "url": absolute(archive, deal_url(deal)), "title": deal.title, "summary": deal.summary,
+        "slug": deal.slug, "url": absolute(names, deal_url(deal)), "title": deal.title, "summary": deal.summary,
         "supplier": party(deal.supplier), "recipient": party(deal.recipient),
         "system": {"slug": system.slug, "name": system.name, "category": system.category},
         "status": deal.status, "status_as_of": iso(deal.status_as_of),
@@ -69,13 +68,13 @@ def deal_data(deal: Deal, archive: Archive) -> dict:
     }
 
 
-def absolute(archive: Archive, url: str) -> str:
-    return archive.site.base_url.rstrip("/") + url
+def absolute(names: dict, url: str) -> str:
+    return names["site"].base_url.rstrip("/") + url
 
 
-def deals_json(archive: Archive) -> bytes:
-    document = {"title": archive.site.title, "schema": absolute(archive, "/data/deals.schema.json"),
-                "deals": [deal_data(deal, archive) for deal in archive.deals]}
+def deals_json(names: dict, deals: tuple[Deal, ...]) -> bytes:
+    document = {"title": names["site"].title, "schema": absolute(names, "/data/deals.schema.json"),
+                "deals": [deal_data(deal, names) for deal in deals]}
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
@@ -87,15 +86,15 @@ def _csv(columns: list[str], rows: list[dict]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def deal_row(deal: Deal, archive: Archive) -> dict:
+def deal_row(deal: Deal, names: dict) -> dict:
     """One spreadsheet row: the principal values; `other_reported_values` counts the alternatives."""
-    system = archive.systems[deal.system]
+    system = names["systems"][deal.system]
     ordered, value = deal.ordered, deal.value
     alternatives = sum(len(f.alternatives) for f in (ordered, value, *deal.deliveries) if f)
     return {
-        "slug": deal.slug, "url": absolute(archive, deal_url(deal)), "title": deal.title,
-        "supplier_code": deal.supplier, "supplier": archive.parties[deal.supplier].name,
-        "recipient_code": deal.recipient, "recipient": archive.parties[deal.recipient].name,
+        "slug": deal.slug, "url": absolute(names, deal_url(deal)), "title": deal.title,
+        "supplier_code": deal.supplier, "supplier": names["parties"][deal.supplier].name,
+        "recipient_code": deal.recipient, "recipient": names["parties"][deal.recipient].name,
         "system": system.name, "system_category": system.category, "status": deal.status,
         "status_as_of": iso(deal.status_as_of),
         "ordered_quantity": ordered.quantity if ordered else None, "ordered_date": iso(ordered.date) if ordered else None,
@@ -107,36 +106,36 @@ def deal_row(deal: Deal, archive: Archive) -> dict:
     }
 
 
-def deals_csv(deals: tuple[Deal, ...], archive: Archive) -> bytes:
-    return _csv(DEAL_COLUMNS, [deal_row(deal, archive) for deal in deals])
+def deals_csv(names: dict, deals: tuple[Deal, ...]) -> bytes:
+    return _csv(DEAL_COLUMNS, [deal_row(deal, names) for deal in deals])
 
 
-def deliveries_csv(archive: Archive) -> bytes:
+def deliveries_csv(names: dict, deals: tuple[Deal, ...]) -> bytes:
     """One row per reported delivery, principal and alternative, like SIPRI's trade register."""
     rows = []
-    for deal in archive.deals:
+    for deal in deals:
         titles = {source.id: source.title for source in deal.sources}
         for delivery in deal.deliveries:
             for report in delivery.reports:
                 rows.append({
-                    "slug": deal.slug, "url": absolute(archive, deal_url(deal)),
-                    "supplier_code": deal.supplier, "supplier": archive.parties[deal.supplier].name,
-                    "recipient_code": deal.recipient, "recipient": archive.parties[deal.recipient].name,
-                    "system": archive.systems[deal.system].name, "delivery_date": iso(report.date),
+                    "slug": deal.slug, "url": absolute(names, deal_url(deal)),
+                    "supplier_code": deal.supplier, "supplier": names["parties"][deal.supplier].name,
+                    "recipient_code": deal.recipient, "recipient": names["parties"][deal.recipient].name,
+                    "system": names["systems"][deal.system].name, "delivery_date": iso(report.date),
                     "quantity": report.quantity, "estimate": "yes" if report.estimate else "no", "note": report.note,
                     "sources": "; ".join(titles[i] for i in report.sources),
                 })
     return _csv(DELIVERY_COLUMNS, rows)
 
 
-def bibtex(deal: Deal, archive: Archive) -> bytes:
+def bibtex(names: dict, deal: Deal) -> bytes:
     """A BibTeX @misc entry for citing the brief in a reference manager."""
     def braced(text: str) -> str:
         return "{" + text.replace("\\", "\\textbackslash{}").replace("{", "\\{").replace("}", "\\}") + "}"
     updated = deal.last_updated
-    url = absolute(archive, deal_url(deal))
+    url = absolute(names, deal_url(deal))
     fields = [("title", braced(deal.title)),
-              ("author", "{" + braced(archive.site.title) + "}"),  # double braces: an organisation, not a person
+              ("author", "{" + braced(names["site"].title) + "}"),  # double braces: an organisation, not a person
               ("howpublished", braced(url)), ("year", braced(str(updated.year)))]
     if updated.month:
         fields.append(("month", braced(str(updated.month))))
@@ -145,28 +144,19 @@ def bibtex(deal: Deal, archive: Archive) -> bytes:
     return f"@misc{{{deal.slug},\n{body}\n}}\n".encode("utf-8")
 
 
-def ris(deal: Deal, archive: Archive) -> bytes:
+def ris(names: dict, deal: Deal) -> bytes:
     """An RIS record (type ELEC) for reference managers such as Zotero or EndNote."""
     updated = deal.last_updated
-    lines = [("TY", "ELEC"), ("TI", deal.title), ("AU", archive.site.title), ("PY", str(updated.year)),
-             ("DA", updated.iso().replace("-", "/")), ("UR", absolute(archive, deal_url(deal))),
-             ("AB", deal.summary), ("PB", archive.site.title), ("ER", "")]
+    lines = [("TY", "ELEC"), ("TI", deal.title), ("AU", names["site"].title), ("PY", str(updated.year)),
+             ("DA", updated.iso().replace("-", "/")), ("UR", absolute(names, deal_url(deal))),
+             ("AB", deal.summary), ("PB", names["site"].title), ("ER", "")]
     return "".join(f"{tag}  - {value}\r\n" for tag, value in lines).encode("utf-8")
 
 
-def data_files(archive: Archive) -> dict[str, bytes]:
-    """Every data file of the site, keyed by its path in the site folder."""
-    files = {
-        "data/deals.json": deals_json(archive),
-        "data/deals.schema.json": SCHEMA_FILE.read_bytes(),
-        "data/deals.csv": deals_csv(archive.deals, archive),
-        "data/deliveries.csv": deliveries_csv(archive),
-    }
-    for code, party in archive.parties.items():
-        both = {deal.slug: deal for deal in archive.exports.get(code, ()) + archive.imports.get(code, ())}
-        deals = tuple(sorted(both.values(), key=deal_sort_key))
-        files[f"{party_url(party).lstrip('/')}deals.csv"] = deals_csv(deals, archive)
-    for deal in archive.deals:
-        files[f"{deal_url(deal).lstrip('/')}cite.bib"] = bibtex(deal, archive)
-        files[f"{deal_url(deal).lstrip('/')}cite.ris"] = ris(deal, archive)
-    return files
+def schema(names: dict) -> bytes:
+    return SCHEMA_FILE.read_bytes()
+
+
+# What a Page with `export` set is rendered by: each takes the site-wide names and the page's context.
+EXPORTS = {"deals_json": deals_json, "deals_csv": deals_csv, "deliveries_csv": deliveries_csv,
+           "bibtex": bibtex, "ris": ris, "schema": schema}

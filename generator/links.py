@@ -20,23 +20,23 @@ ATTRIBUTE = re.compile(rb'\s(href|src|id)="([^"]*)"')
 NOT_LINKS = re.compile(rb'<link rel="(?:canonical|alternate)"[^>]*>')  # absolute, checked elsewhere
 
 
-class _Page:
-    """A rendered page's outgoing links (with their offsets) and its element ids."""
+Links = tuple[tuple[tuple[str, int], ...], tuple[str, ...]]  # ((href, line), …), (id, …)
 
-    def __init__(self, html: bytes):
-        self.html = html
-        self.links: list[tuple[str, int]] = []
-        self.ids: set[str] = set()
-        html = NOT_LINKS.sub(lambda m: b" " * len(m.group()), html)
-        for match in ATTRIBUTE.finditer(html):
-            value = match.group(2).decode("utf-8").replace("&amp;", "&")
-            if match.group(1) == b"id":
-                self.ids.add(value)
-            else:
-                self.links.append((value, match.start()))
 
-    def line(self, offset: int) -> int:
-        return self.html.count(b"\n", 0, offset) + 1
+def extract_links(html: bytes) -> Links:
+    """A page's outgoing links with their lines, and its element ids."""
+    html = NOT_LINKS.sub(lambda m: b" " * len(m.group()), html)
+    links, ids = [], []
+    line, position = 1, 0
+    for match in ATTRIBUTE.finditer(html):
+        value = match.group(2).decode("utf-8").replace("&amp;", "&")
+        if match.group(1) == b"id":
+            ids.append(value)
+        else:
+            line += html.count(b"\n", position, match.start())
+            position = match.start()
+            links.append((value, line))
+    return tuple(links), tuple(ids)
 
 
 def internal_path(href: str) -> str | None:
@@ -47,40 +47,48 @@ def internal_path(href: str) -> str | None:
     return output_path(unquote(parts.path))
 
 
-def check_links(files: dict[str, bytes], site_name: str = "site") -> list[ContentError]:
-    """Every broken internal link or anchor, and every page no link leads to, as ContentErrors."""
-    pages = {path: _Page(data) for path, data in files.items() if path.endswith(".html")}
+def check_links(pages: dict[str, Links], paths: set[str], site_name: str = "site") -> list[ContentError]:
+    """Every broken internal link or anchor, and every page no link leads to, as ContentErrors.
+
+    `pages` holds the links and ids of every HTML page; `paths` is every file of the site."""
+    ids = {path: set(page_ids) for path, (_, page_ids) in pages.items()}
     errors = []
-    for path, page in pages.items():
-        for href, offset in page.links:
-            problem = _link_problem(href, path, files, pages)
+    for path, (links, _) in pages.items():
+        for href, line in links:
+            problem = _link_problem(href, path, paths, ids)
             if problem:
-                errors.append(ContentError(f"{site_name}/{path}", page.line(offset), "link", problem))
+                errors.append(ContentError(f"{site_name}/{path}", line, "link", problem))
     for path in sorted(set(pages) - _reachable(pages)):
         errors.append(ContentError(f"{site_name}/{path}", 0, "", "no page links here: it cannot be reached from the home page"))
     return errors
 
 
-def _link_problem(href: str, path: str, files: dict[str, bytes], pages: dict[str, _Page]) -> str | None:
+def check_files(files: dict[str, bytes]) -> list[ContentError]:
+    """check_links over a site held in memory as {path: bytes}."""
+    pages = {path: extract_links(data) for path, data in files.items() if path.endswith(".html")}
+    return check_links(pages, set(files))
+
+
+def _link_problem(href: str, path: str, paths: set[str], ids: dict[str, set[str]]) -> str | None:
     parts = urlsplit(href)
     if parts.scheme or parts.netloc or href.startswith(GENERATED_LATER):
         return None
     if parts.path and not parts.path.startswith("/"):
         return f'relative link "{href}"; write it from the site root, as /deals/…/'
     target = output_path(unquote(parts.path)) if parts.path else path
-    if target not in files:
+    if target not in paths:
         return f'"{href}" points to no page of the site'
-    if parts.fragment and target in pages and unquote(parts.fragment) not in pages[target].ids:
+    if parts.fragment and target in ids and unquote(parts.fragment) not in ids[target]:
         return f'"{href}": no element with id "{parts.fragment}" on that page'
     return None
 
 
-def _reachable(pages: dict[str, _Page]) -> set[str]:
+def _reachable(pages: dict[str, Links]) -> set[str]:
     """Pages reached by following links from the start pages (a breadth-first walk)."""
     seen = {path for path in START_PAGES if path in pages}
     queue = list(seen)
     while queue:
-        for href, _ in pages[queue.pop()].links:
+        for href, _ in pages[queue.pop()][0]:
             target = internal_path(href)
             if target in pages and target not in seen:
                 seen.add(target)

@@ -248,20 +248,24 @@ FOLDERS = {
 }
 
 
-def load_content(content_dir: Path) -> tuple[list[RawRecord], list[ContentError]]:
-    """Read every content file: a record for each well-named file, and every problem found."""
+@dataclass(frozen=True)
+class Listed:
+    """A well-named content file, before it is read."""
+
+    kind: str
+    slug: str
+    file: Path
+    path: str  # as displayed in messages
+
+
+def list_content(content_dir: Path) -> tuple[list[Listed], list[ContentError]]:
+    """Every content file with a valid name, and a problem for each misnamed file or folder."""
     root = content_dir.parent
-    records: list[RawRecord] = []
+    listed: list[Listed] = []
     errors: list[ContentError] = []
-
-    def add(result: tuple[RawRecord, list[ContentError]]) -> None:
-        record, problems = result
-        records.append(record)
-        errors.extend(problems)
-
     site_file = content_dir / "site.yaml"
     if site_file.is_file():
-        add(read_record("site", "site", site_file, display_path(site_file, root)))
+        listed.append(Listed("site", "site", site_file, display_path(site_file, root)))
     else:
         errors.append(ContentError(display_path(site_file, root), 0, "", "missing: every archive needs a site.yaml"))
     for folder, (kind, suffix, name_rule, rule_text) in FOLDERS.items():
@@ -276,5 +280,16 @@ def load_content(content_dir: Path) -> tuple[list[RawRecord], list[ContentError]
             elif slug is None or not name_rule.fullmatch(slug):
                 errors.append(ContentError(path, 0, "", f"not a {kind} file: expected a name of {rule_text}, ending in {suffix}"))
             else:
-                add(read_record(kind, slug, file, path))
+                listed.append(Listed(kind, slug, file, path))
+    return listed, errors
+
+
+def load_content(content_dir: Path) -> tuple[list[RawRecord], list[ContentError]]:
+    """Read every content file: a record for each well-named file, and every problem found."""
+    listed, errors = list_content(content_dir)
+    records = []
+    for item in listed:
+        record, problems = read_record(item.kind, item.slug, item.file, item.path)
+        records.append(record)
+        errors.extend(problems)
     return records, errors

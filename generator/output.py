@@ -1,7 +1,9 @@
 """output.py — stage 6: files into a staging folder, then swapped into place in one step.
 
 The previous site stays untouched until the new one is complete (indexed included); a build
-that fails at any point removes its staging folder and leaves the old output exactly as it was.
+that fails or is interrupted at any point removes its staging folder and leaves the old output
+exactly as it was. Files that did not change are hard-linked from the previous site into the
+staging folder instead of written again, which keeps the swap atomic and the rebuild cheap.
 """
 
 from __future__ import annotations
@@ -9,35 +11,66 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Callable
 
 from generator.errors import BuildError
 
 
-def write_files(files: dict[str, bytes], directory: Path) -> None:
+class Staging:
+    """A staging folder beside `out_dir`; `commit()` swaps it in, leaving it undoes everything."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir.resolve()
+        self.folder = self.out_dir.with_name(f".{self.out_dir.name}.staging-{os.getpid()}")
+        self._retired = self.out_dir.with_name(f".{self.out_dir.name}.previous-{os.getpid()}")
+        self._made: set[Path] = set()
+
+    def __enter__(self) -> Staging:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self._guard(self.folder.mkdir, parents=True)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        shutil.rmtree(self._retired, ignore_errors=True)
+
+    def _guard(self, action, *args, **kwargs):
+        try:
+            return action(*args, **kwargs)
+        except OSError as exc:
+            raise BuildError(f"could not write the site to {self.out_dir}: {exc}") from exc
+
+    def _parent(self, relative: str) -> Path:
+        target = self.folder / relative
+        if target.parent not in self._made:
+            self._guard(target.parent.mkdir, parents=True, exist_ok=True)
+            self._made.add(target.parent)
+        return target
+
+    def write(self, relative: str, data: bytes) -> None:
+        self._guard(self._parent(relative).write_bytes, data)
+
+    def link(self, relative: str) -> None:
+        """Take an unchanged file from the previous site (a hard link; a copy where links fail)."""
+        source, target = self.out_dir / relative, self._parent(relative)
+        try:
+            os.link(source, target)
+        except OSError:
+            self._guard(shutil.copy2, source, target)
+
+    def link_tree(self, relative: str) -> None:
+        """Take a whole folder of the previous site, such as the search index kept by --no-index."""
+        for file in sorted((self.out_dir / relative).rglob("*")):
+            if file.is_file():
+                self.link(file.relative_to(self.out_dir).as_posix())
+
+    def commit(self) -> None:
+        """Swap the staging folder in as the output folder."""
+        if self.out_dir.exists():
+            self._guard(os.replace, self.out_dir, self._retired)
+        self._guard(os.replace, self.folder, self.out_dir)
+
+
+def write_files(files: dict[str, bytes], staging: Staging) -> None:
     """Write every file; paths are sorted so the order of writes is the same on every run."""
     for relative in sorted(files):
-        target = directory / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(files[relative])
-
-
-def write_site(files: dict[str, bytes], out_dir: Path, finish: Callable[[Path], None] | None = None) -> None:
-    """Write `files` to a staging folder, run `finish` on it (the search index), then swap it in."""
-    out_dir = out_dir.resolve()
-    staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
-    retired = out_dir.with_name(f".{out_dir.name}.previous-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        staging.mkdir(parents=True)
-        write_files(files, staging)
-        if finish is not None:
-            finish(staging)
-        if out_dir.exists():
-            os.replace(out_dir, retired)
-        os.replace(staging, out_dir)
-    except OSError as exc:
-        raise BuildError(f"could not write the site to {out_dir}: {exc}") from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    shutil.rmtree(retired, ignore_errors=True)
+        staging.write(relative, files[relative])

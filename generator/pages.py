@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from generator.archive import Archive
+from generator.archive import Archive, deal_sort_key
 from generator.errors import BuildError
 from generator.model import Deal, Party, System
 
@@ -58,6 +58,7 @@ class Page:
     template: str
     context: dict = field(default_factory=dict)
     indexed: bool = False  # whether Pagefind indexes it for search
+    export: str = ""  # a data file made by exports.EXPORTS[export] instead of a template
 
     @property
     def path(self) -> str:
@@ -118,14 +119,18 @@ def party_pages(archive: Archive) -> list[Page]:
         url, crumbs = party_url(party), [("Countries", "/countries/")]
         systems = sorted({deal.system for deal in exports + imports})
         pages.append(Page(url, "party.html", {
-            "party": party, "exports": exports, "imports": imports, "crumbs": crumbs,
+            # Only what the page shows: the first PER_PAGE of each list, and the counts.
+            "party": party, "exports": exports[:PER_PAGE], "imports": imports[:PER_PAGE], "crumbs": crumbs,
+            "export_count": len(exports), "import_count": len(imports),
             "customers": partners(exports, "recipient"), "suppliers": partners(imports, "supplier"),
             "party_systems": [archive.systems[slug] for slug in systems],
             "exports_by_year": count_by_year(exports), "imports_by_year": count_by_year(imports),
             "main_partners": main_partners(archive, exports, imports),
-            "feed_url": f"{url}feed.xml", "csv_url": f"{url}deals.csv", "per_page": PER_PAGE,
+            "feed_url": f"{url}feed.xml", "csv_url": f"{url}deals.csv",
         }, indexed=True))
-        pages.append(feed_page(f"{url}feed.xml", f"{party.name}: arms transfer briefs", url, exports + imports))
+        both = sorted({deal.slug: deal for deal in exports + imports}.values(), key=deal_sort_key)
+        pages.append(feed_page(f"{url}feed.xml", f"{party.name}: arms transfer briefs", url, tuple(both)))
+        pages.append(Page(f"{url}deals.csv", "", {"deals": tuple(both)}, export="deals_csv"))
         for side, deals in (("exports", exports), ("imports", imports)):
             if len(deals) > PER_PAGE:
                 title = f"{party.name} as {'supplier' if side == 'exports' else 'recipient'}"
@@ -169,6 +174,8 @@ def deal_pages(archive: Archive) -> list[Page]:
             "timeline": sorted(deal.timeline, key=lambda event: event.date.sort_key()),
             "cite_bib": f"{url}cite.bib", "cite_ris": f"{url}cite.ris",
         }, indexed=True))
+        pages.append(Page(f"{url}cite.bib", "", {"deal": deal}, export="bibtex"))
+        pages.append(Page(f"{url}cite.ris", "", {"deal": deal}, export="ris"))
     return pages
 
 
@@ -178,7 +185,7 @@ def system_pages(archive: Archive) -> list[Page]:
         deals, url = archive.deals_by_system.get(slug, ()), system_url(system)
         crumbs = [("Systems", "/systems/")]
         pages.append(Page(url, "system.html", {
-            "system": system, "system_deals": deals, "crumbs": crumbs, "per_page": PER_PAGE,
+            "system": system, "system_deals": deals[:PER_PAGE], "deal_count": len(deals), "crumbs": crumbs,
             "source_numbers": {source.id: number for number, source in enumerate(system.sources, 1)},
             "delivered_by_year": delivered_by_year(deals),
             "recipients_named": [(archive.parties[code].name, n) for code, n in partners(deals, "recipient")],
@@ -192,16 +199,18 @@ def system_pages(archive: Archive) -> list[Page]:
 
 
 def listing_pages(archive: Archive) -> list[Page]:
-    by_category = {category: [s for s in archive.systems.values() if s.category == category]
-                   for category in archive.categories}
+    by_category = {category: [(s, len(archive.deals_by_system.get(s.slug, ()))) for s in archive.systems.values()
+                              if s.category == category] for category in archive.categories}
+    party_rows = sorted(((p, len(archive.exports.get(c, ())), len(archive.imports.get(c, ())))
+                         for c, p in archive.parties.items()), key=lambda row: (row[0].name, row[0].code))
     latest = sorted(archive.deals, key=lambda d: (d.last_updated.sort_key(), d.slug), reverse=True)
     years = sorted(archive.deals_by_year, reverse=True)
     pages = [
         Page("/", "home.html", {"latest": latest[:LATEST_ON_HOME], "years": years, "crumbs": [],
-                                "deals_by_year_chart": count_by_year(archive.deals)}),
-        Page("/countries/", "countries.html", {"crumbs": []}),
+                                "deal_count": len(archive.deals), "deals_by_year_chart": count_by_year(archive.deals)}),
+        Page("/countries/", "countries.html", {"party_rows": party_rows, "crumbs": []}),
         Page("/systems/", "systems.html", {"by_category": by_category, "crumbs": []}),
-        Page("/years/", "years.html", {"years": years, "crumbs": [],
+        Page("/years/", "years.html", {"year_counts": [(y, len(archive.deals_by_year[y])) for y in years], "crumbs": [],
                                        "undated": [d for d in archive.deals if d.order_year is None]}),
         Page("/search/", "search.html", {"crumbs": []}),
         Page("/about/", "about.html", {"crumbs": []}),
@@ -210,6 +219,10 @@ def listing_pages(archive: Archive) -> list[Page]:
         Page("/feed.xml", "feed.xml", {"feed_title": archive.site.title, "html_url": "/",
                                        "entries": latest[:50]}),
         Page("/robots.txt", "robots.txt", {}),
+        Page("/data/deals.json", "", {"deals": archive.deals}, export="deals_json"),
+        Page("/data/deals.schema.json", "", {}, export="schema"),
+        Page("/data/deals.csv", "", {"deals": archive.deals}, export="deals_csv"),
+        Page("/data/deliveries.csv", "", {"deals": archive.deals}, export="deliveries_csv"),
     ]
     pages += paginate("/deals/", archive.deals, "deal_list.html", {"heading": "All briefs"}, [])
     for year, deals in archive.deals_by_year.items():
@@ -232,11 +245,21 @@ def plan_pages(archive: Archive) -> list[Page]:
     return sorted(pages, key=lambda page: page.url)
 
 
+@dataclass(frozen=True)
+class SystemName:
+    """What any page may show of any system: its name and category, and where its page is."""
+
+    slug: str
+    name: str
+    category: str
+
+
 def site_context(archive: Archive) -> dict:
-    """What every template may read: the site settings and the archive's lookup tables."""
+    """What every template may read besides its page's own context: the site settings and the
+    names of every party and system. Kept this small on purpose: a page's output depends only on
+    these and its context, which is what lets the build cache pages safely."""
     return {
-        "site": archive.site, "parties": archive.parties, "systems": archive.systems,
-        "deals": archive.deals, "exports": archive.exports, "imports": archive.imports,
-        "deals_by_system": archive.deals_by_system, "deals_by_year": archive.deals_by_year,
+        "site": archive.site, "parties": archive.parties,
+        "systems": {slug: SystemName(slug, s.name, s.category) for slug, s in archive.systems.items()},
         "status_labels": STATUS_LABELS, "category_labels": CATEGORY_LABELS,
     }

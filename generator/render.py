@@ -18,6 +18,7 @@ from markupsafe import Markup
 from generator.charts import bar_chart, column_chart
 from generator.dates import PartialDate
 from generator.errors import BuildError
+from generator.exports import EXPORTS
 from generator.pages import URL_FUNCTIONS, Page
 
 ALLOWED_TAGS = {"p", "a", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "h2", "h3", "h4",
@@ -90,18 +91,27 @@ def make_environment(templates: Path, globals_: dict) -> jinja2.Environment:
     return env
 
 
-def render_pages(pages: list[Page], env: jinja2.Environment) -> dict[str, bytes]:
-    """Render every page to bytes, keyed by its path in the site folder."""
-    files = {}
-    for page in pages:
+class Renderer:
+    """Turns a Page into bytes: through its template, or through an export for data files."""
+
+    def __init__(self, templates: Path, names: dict):
+        self.env = make_environment(templates, names)
+        self.names = names
+
+    def render(self, page: Page) -> bytes:
+        if page.export:
+            return EXPORTS[page.export](self.names, **page.context)
         try:
-            template = env.get_template(page.template)
-            html = template.render(page=page, **page.context)
+            html = self.env.get_template(page.template).render(page=page, **page.context)
         except jinja2.TemplateError as exc:
             where = f"{exc.filename}:{exc.lineno}" if getattr(exc, "lineno", None) else page.template
             raise BuildError(f"rendering {page.url} failed in template {where}: {exc}") from exc
-        files[page.path] = html.encode("utf-8")
-    return files
+        return html.encode("utf-8")
+
+
+def render_pages(pages: list[Page], renderer: Renderer) -> dict[str, bytes]:
+    """Render every page to bytes in memory, keyed by its path in the site folder."""
+    return {page.path: renderer.render(page) for page in pages}
 
 
 def static_files(static_dir: Path) -> dict[str, bytes]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from generator.body import check_body
 from generator.dates import PartialDate
 from generator.errors import ContentError
-from generator.loader import DEAL_SLUG, PARTY_CODE, SYSTEM_SLUG, RawRecord, YMap, YScalar, YSeq
+from generator.loader import DEAL_SLUG, PARTY_CODE, SYSTEM_SLUG, Listed, RawRecord, YMap, YScalar, YSeq, read_record
 from generator.model import Correction, Deal, Event, Party, Quote, Site, Source, System, dated, Fact
 from generator.schema import (Amount, Boolean, Choice, Context, Currency, Date, Field, Integer, ListOf,
                               Record, Ref, Reference, SourceIds, Text, Url)
@@ -141,45 +141,87 @@ def _depth(date: PartialDate) -> int:
     return {"year": 1, "month": 2, "day": 3}[date.precision]
 
 
+@dataclass(frozen=True)
+class Checked:
+    """One file, read and checked: its model object (None if it has problems), the problems,
+    and the references to other files that the archive stage must resolve."""
+
+    kind: str
+    slug: str
+    path: str
+    model: object | None  # Deal, System, Site, or for a countries/ file (Party, line)
+    errors: tuple[ContentError, ...]
+    references: tuple[Reference, ...]
+
+
+def validate_record(record: RawRecord, load_errors: list[ContentError] = ()) -> Checked:
+    """Check one record against the content format; collect every problem."""
+    ctx = Context(record.path, errors=list(load_errors))
+    model = None
+    data = record.data
+    if data is None:
+        pass  # unreadable: the loader has said why
+    elif record.kind == "deal":
+        ctx.source_ids = source_ids(data, ctx)
+        values = DEAL_FIELDS.check(data, ctx, "")
+        if values is not None:
+            model = Deal(slug=record.slug, path=record.path, body=record.body, **values)
+            check_dates(model, data, ctx)
+        ctx.errors.extend(check_body(record.body, record.path, record.body_line))
+    elif record.kind == "system":
+        ctx.source_ids = source_ids(data, ctx)
+        values = SYSTEM_FIELDS.check(data, ctx, "")
+        if values is not None:
+            model = System(slug=record.slug, path=record.path, **values)
+        line, node = data.items.get("description", (0, None))
+        if isinstance(node, YScalar):
+            ctx.errors.extend(check_body(node.text, record.path, node.line, "description"))
+    elif record.kind == "country":
+        values = COUNTRY_FIELDS.check(data, ctx, "")
+        if values is not None:
+            model = (Party(code=record.slug, name=values.get("name", ""), kind=values.get("kind", "state"),
+                           note=values.get("note")), data.line)
+    else:
+        model = SITE_FIELDS.check(data, ctx, "")
+    # A record with any problem yields no model: the build fails anyway, and nothing half-checked
+    # may reach the pages.
+    return Checked(record.kind, record.slug, record.path, None if ctx.errors else model,
+                   tuple(ctx.errors), tuple(ctx.references))
+
+
+def check_file(listed: Listed) -> Checked:
+    """Read and check one content file: the unit of work that runs in parallel and is cached."""
+    record, errors = read_record(listed.kind, listed.slug, listed.file, listed.path)
+    return validate_record(record, errors)
+
+
+def combine(checked: list[Checked], listing_errors: list[ContentError] = ()) -> Validated:
+    """Gather every file's result into one Validated, with every problem of every file."""
+    errors = list(listing_errors)
+    site, deals, systems, parties, references = None, [], [], [], []
+    for result in checked:
+        errors.extend(result.errors)
+        references.extend(result.references)
+        if result.model is None:
+            continue
+        if result.kind == "deal":
+            deals.append(result.model)
+        elif result.kind == "system":
+            systems.append(result.model)
+        elif result.kind == "country":
+            party, line = result.model
+            parties.append((party, result.path, line))
+        else:
+            site = result.model
+    # A reference to a file that exists but has its own problems is not reported a second time.
+    present = frozenset(("party" if r.kind == "country" else r.kind, r.slug) for r in checked)
+    return Validated(site, tuple(deals), tuple(systems), tuple(parties), tuple(references), present, tuple(errors))
+
+
 def validate(records: list[RawRecord], load_errors: list[ContentError] = ()) -> Validated:
     """Check every record; return the valid model objects and every problem found so far.
 
     Invalid records are left out of the result, but their references are still returned, so the
     archive stage can report a dangling reference in the same run as a malformed field.
     """
-    errors: list[ContentError] = list(load_errors)
-    references: list[Reference] = []
-    site, deals, systems, parties = None, [], [], []
-    for record in records:
-        if record.data is None:
-            continue  # unreadable: the loader has said why
-        ctx = Context(record.path)
-        if record.kind == "deal":
-            ctx.source_ids = source_ids(record.data, ctx)
-            values = DEAL_FIELDS.check(record.data, ctx, "")
-            if values is not None:
-                deal = Deal(slug=record.slug, path=record.path, body=record.body, **values)
-                check_dates(deal, record.data, ctx)
-                deals.append(deal)
-            ctx.errors.extend(check_body(record.body, record.path, record.body_line))
-        elif record.kind == "system":
-            ctx.source_ids = source_ids(record.data, ctx)
-            values = SYSTEM_FIELDS.check(record.data, ctx, "")
-            if values is not None:
-                systems.append(System(slug=record.slug, path=record.path, **values))
-            if "description" in record.data.items:
-                line, node = record.data.items["description"]
-                if isinstance(node, YScalar):
-                    ctx.errors.extend(check_body(node.text, record.path, node.line, "description"))
-        elif record.kind == "country":
-            values = COUNTRY_FIELDS.check(record.data, ctx, "")
-            if values is not None:
-                parties.append((Party(code=record.slug, name=values.get("name", ""), kind=values.get("kind", "state"),
-                                      note=values.get("note")), record.path, record.data.line))
-        else:
-            site = SITE_FIELDS.check(record.data, ctx, "")
-        errors.extend(ctx.errors)
-        references.extend(ctx.references)
-    # A reference to a file that exists but has its own problems is not reported a second time.
-    present = frozenset(("party" if r.kind == "country" else r.kind, r.slug) for r in records)
-    return Validated(site, tuple(deals), tuple(systems), tuple(parties), tuple(references), present, tuple(errors))
+    return combine([validate_record(record) for record in records], load_errors)

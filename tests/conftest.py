@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from generator.build import build, load_archive, render_site
+from generator.build import build
 
 FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "site" / "content"
 
@@ -23,8 +24,11 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
 
 
 def render_in_memory(content_dir: Path) -> dict[str, bytes]:
-    """The whole site as {path: bytes}, without touching the disk."""
-    return render_site(load_archive(content_dir))[1]
+    """The whole site as {path: bytes}: built, without index or cache, into a folder read back."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "site"
+        build(content_dir, out, index=False, use_cache=False)
+        return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from generator.build import build, load_archive
 from generator.pages import plan_pages
-from generator.links import check_links
+from generator.links import check_files
 from generator.search import indexed_page_count
 from tests.conftest import FIXTURE_CONTENT, edit, render_in_memory
 
@@ -97,7 +97,7 @@ def test_year_pages_group_briefs_by_year_of_order(fixture_files):
 
 
 def test_every_internal_link_and_anchor_resolves(fixture_files):
-    assert check_links(fixture_files) == []
+    assert check_files(fixture_files) == []
 
 
 def test_the_link_check_finds_broken_links_anchors_and_unreachable_pages():
@@ -107,7 +107,7 @@ def test_the_link_check_finds_broken_links_anchors_and_unreachable_pages():
         "b/index.html": b'<h2 id="yes">y</h2>',
         "orphan/index.html": b"<p>nobody links here</p>",
     }
-    assert [str(e) for e in check_links(files)] == [
+    assert [str(e) for e in check_files(files)] == [
         'site/a/index.html:2: link: "/b/#nope": no element with id "nope" on that page',
         'site/a/index.html:2: link: "/c/" points to no page of the site',
         'site/a/index.html:2: link: "#top": no element with id "top" on that page',

@@ -19,7 +19,7 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def test_build_succeeds_and_reports_pages_and_time(content):
     result = run("build", "--no-index", cwd=content.parent)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Built 27 pages (42 files, not indexed) into site/ in ")
+    assert result.stdout.startswith("Built 42 files (19 pages; 42 rendered, 0 unchanged; search index unchanged) into site/ in ")
     assert (content.parent / "site" / "index.html").is_file()
 
 
@@ -40,7 +40,7 @@ def test_content_problems_exit_1_without_traceback_and_write_nothing(content):
 def test_check_validates_and_writes_nothing(content):
     result = run("check", cwd=content.parent)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Checked 27 pages: no problems found")
+    assert result.stdout.startswith("Checked 42 files (19 pages): no problems found")
     assert sorted(p.name for p in content.parent.iterdir()) == ["content"]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.build import load_archive, render_site
+from generator.build import check
 from generator.errors import ContentErrors
 from tests.conftest import FIXTURE_CONTENT
 
@@ -63,7 +63,7 @@ def test_mutated_briefs_give_content_errors_never_a_crash(mutations):
         shutil.copytree(FIXTURE_CONTENT, content)
         (content / BRIEF).write_bytes(b"\n".join(lines))
         try:
-            render_site(load_archive(content))
+            check(content)
         except ContentErrors as problems:
             assert problems.errors
             assert all(error.path.startswith("content/") for error in problems.errors)

@@ -55,7 +55,7 @@ def previous_site(tmp_path) -> tuple[Path, dict[str, bytes]]:
 
 def assert_untouched(out: Path, before: dict[str, bytes]) -> None:
     assert snapshot(out) == before
-    assert [p.name for p in out.parent.iterdir()] == ["site"], "a staging folder was left behind"
+    assert sorted(p.name for p in out.parent.iterdir()) == [".site.archive-cache.sqlite", "site"], "a staging folder was left behind"
 
 
 def test_a_render_failure_leaves_the_previous_site(previous_site, tmp_path_factory):
@@ -64,22 +64,27 @@ def test_a_render_failure_leaves_the_previous_site(previous_site, tmp_path_facto
     (templates / "static").mkdir(parents=True)
     (templates / "home.html").write_text("{{ undefined_value.attribute }}")
     with pytest.raises(BuildError, match="rendering / failed in template home.html"):
-        build(FIXTURE_CONTENT, out, templates=templates, index=False)
+        build(FIXTURE_CONTENT, out, templates=templates, index=False, use_cache=False)
     assert_untouched(out, before)
 
 
 def test_a_disk_error_while_writing_leaves_the_previous_site(previous_site, monkeypatch):
     out, before = previous_site
-    real_write = generator.output.write_files
+    real_write, written = generator.output.Staging.write, []
 
-    def write_half_then_fail(files, directory):
-        half = dict(sorted(files.items())[: len(files) // 2])
-        real_write(half, directory)
+    def disk_full():
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(generator.output, "write_files", write_half_then_fail)
+    def write_some_then_fail(self, relative, data):
+        if len(written) == 10:
+            self._guard(disk_full)  # as a real write would fail
+        written.append(relative)
+        real_write(self, relative, data)
+
+    monkeypatch.setattr(generator.output.Staging, "write", write_some_then_fail)
     with pytest.raises(BuildError, match="No space left on device"):
-        build(FIXTURE_CONTENT, out, index=False)
+        build(FIXTURE_CONTENT, out, index=False, use_cache=False)
+    assert len(written) == 10
     assert_untouched(out, before)
 
 
@@ -91,17 +96,17 @@ def test_a_pagefind_failure_leaves_the_previous_site(previous_site, monkeypatch)
 
     monkeypatch.setattr(generator.build, "index_site", failing_index)
     with pytest.raises(BuildError, match="Pagefind failed"):
-        build(FIXTURE_CONTENT, out)
+        build(FIXTURE_CONTENT, out, use_cache=False)
     assert_untouched(out, before)
 
 
 def test_an_interrupted_build_leaves_the_previous_site(previous_site, monkeypatch):
     out, before = previous_site
 
-    def interrupted(files, directory):
+    def interrupted(self, relative, data):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(generator.output, "write_files", interrupted)
+    monkeypatch.setattr(generator.output.Staging, "write", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        build(FIXTURE_CONTENT, out, index=False)
+        build(FIXTURE_CONTENT, out, index=False, use_cache=False)
     assert_untouched(out, before)

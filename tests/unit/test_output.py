@@ -2,30 +2,44 @@ from pathlib import Path
 
 import pytest
 
-from generator.output import write_site
+from generator.output import Staging, write_files
 
 
 def read_all(root: Path) -> dict:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
+def publish(out: Path, files: dict, keep: tuple = ()) -> None:
+    with Staging(out) as staging:
+        for path in keep:
+            staging.link(path)
+        write_files(files, staging)
+        staging.commit()
+
+
 def test_the_new_site_replaces_the_old_one_whole(tmp_path):
     out = tmp_path / "site"
-    write_site({"index.html": b"one", "old/index.html": b"old"}, out)
-    write_site({"index.html": b"two"}, out)
+    publish(out, {"index.html": b"one", "old/index.html": b"old"})
+    publish(out, {"index.html": b"two"})
     assert read_all(out) == {"index.html": b"two"}
     assert [p.name for p in tmp_path.iterdir()] == ["site"]
 
 
-def test_a_failure_while_finishing_leaves_the_previous_site_in_place(tmp_path):
+def test_unchanged_files_are_hard_linked_from_the_previous_site(tmp_path):
     out = tmp_path / "site"
-    write_site({"index.html": b"previous"}, out)
+    publish(out, {"a/index.html": b"kept", "b/index.html": b"old"})
+    inode = (out / "a/index.html").stat().st_ino
+    publish(out, {"b/index.html": b"new"}, keep=("a/index.html",))
+    assert read_all(out) == {"a/index.html": b"kept", "b/index.html": b"new"}
+    assert (out / "a/index.html").stat().st_ino == inode
 
-    def failing_index(staging: Path) -> None:
-        assert (staging / "index.html").read_bytes() == b"new"
-        raise RuntimeError("Pagefind failed")
 
+def test_a_failure_before_the_swap_leaves_the_previous_site_in_place(tmp_path):
+    out = tmp_path / "site"
+    publish(out, {"index.html": b"previous"})
     with pytest.raises(RuntimeError):
-        write_site({"index.html": b"new"}, out, finish=failing_index)
+        with Staging(out) as staging:
+            staging.write("index.html", b"new")
+            raise RuntimeError("Pagefind failed")
     assert read_all(out) == {"index.html": b"previous"}
     assert [p.name for p in tmp_path.iterdir()] == ["site"]

@@ -1,0 +1,78 @@
+"""keys.py — each output file's cache key: a digest of exactly what decides its bytes.
+
+A page's bytes depend on its template (and the templates that one extends, imports or
+includes), the site-wide names every template may read, and the page's own context. The key
+digests all three. Briefs and systems inside a context are stood for by the digest of their
+source file, so a listing of 10,000 briefs is keyed without walking 10,000 briefs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import jinja2
+from jinja2 import meta
+
+from generator.pages import Page
+
+SCALARS = (str, int, float, bool, type(None))
+
+
+def _feed(value, known: dict[int, str], out: list[str]) -> None:
+    ident = known.get(id(value))
+    if ident is not None:
+        out.append(ident)
+        return
+    kind = type(value)
+    if kind in SCALARS:
+        out.append(f"{kind.__name__}:{value!r}")
+    elif kind in (tuple, list):
+        out.append("[")
+        for item in value:
+            _feed(item, known, out)
+        out.append("]")
+    elif kind is dict:
+        out.append("{")
+        for key, item in value.items():
+            _feed(key, known, out)
+            _feed(item, known, out)
+        out.append("}")
+    elif dataclasses.is_dataclass(value):
+        out.append(kind.__name__ + "(")
+        for field in dataclasses.fields(value):
+            _feed(getattr(value, field.name), known, out)
+        out.append(")")
+    else:
+        raise TypeError(f"cannot key a {kind.__name__} in a page context")
+
+
+def digest_of(value, known: dict[int, str]) -> str:
+    """A SHA-256 of a value built from scalars, tuples, lists, dicts and dataclasses."""
+    out: list[str] = []
+    _feed(value, known, out)
+    return hashlib.sha256("\x1f".join(out).encode("utf-8")).hexdigest()
+
+
+def template_digests(env: jinja2.Environment, templates: Path) -> dict[str, str]:
+    """For every template, a digest of its source and of every template it uses, transitively."""
+    sources = {name: env.loader.get_source(env, name)[0] for name in env.list_templates()
+               if not name.startswith("static/")}
+    uses = {name: set(meta.find_referenced_templates(env.parse(source))) - {None} for name, source in sources.items()}
+
+    def closure(name: str, seen: set[str]) -> set[str]:
+        for used in uses.get(name, ()):
+            if used not in seen:
+                seen.add(used)
+                closure(used, seen)
+        return seen
+
+    return {name: hashlib.sha256("".join(sources[n] for n in sorted(closure(name, {name}))).encode()).hexdigest()
+            for name in sources}
+
+
+def page_key(page: Page, known: dict[int, str], names: str, templates: dict[str, str]) -> str:
+    """The cache key of one page: its template digest, the site-wide names, and its context."""
+    head = f"{page.url}|{page.template}|{page.export}|{page.indexed}|{templates.get(page.template, '')}|{names}"
+    return hashlib.sha256((head + digest_of(page.context, known)).encode()).hexdigest()
