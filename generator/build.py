@@ -152,10 +152,26 @@ def unchanged(output: Output, previous: PageEntry | None, out_dir: Path) -> bool
     return (stat.st_size, stat.st_mtime_ns) == (previous.size, previous.mtime_ns)
 
 
+def inputs_digest(content_dir: Path, templates: Path, index: bool) -> str:
+    """A digest of every input's name, size and mtime (content, templates, options): when it is
+    the last build's and that build's output is intact, there is nothing to do."""
+    digest = hashlib.sha256(f"index={index}".encode())
+    for folder in (content_dir, templates):
+        for file in sorted(folder.rglob("*")):
+            stat = file.lstat()
+            digest.update(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: int | None,
          cache: BuildCache, commit: bool) -> BuildResult:
     global _renderer, _staging
     clock = Stopwatch()
+    inputs = inputs_digest(content_dir, templates, index) if commit else ""
+    if commit and inputs == cache.inputs and cache.outputs_intact(out_dir):
+        html = sum(path.endswith(".html") for path in cache.pages)
+        files = len(cache.pages) - (INDEX_FOLDER in cache.pages)
+        return BuildResult(html, files, 0, None, clock.total(), {"inputs": clock.total()}, ("nothing changed",))
     archive, known, file_entries = load_checked(content_dir, cache, jobs)
     clock.lap("load")
     pages = plan_pages(archive)
@@ -174,6 +190,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
     with Staging(out_dir) as staging:
         for output in keep:
             staging.link(output.path)
+        clock.lap("link")
         _renderer, _staging = renderer, staging
         try:
             rendered = dict(parallel_map(_render_output, [o for o in outputs if o.path not in kept], jobs))
@@ -199,6 +216,9 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         staging.commit()
     page_entries = {}
     for output in outputs:
+        if output.path in kept:  # the same file, hard-linked: its entry stands
+            page_entries[output.path] = previous[output.path]
+            continue
         stat = (out_dir / output.path).stat()
         found = links.get(output.path)
         page_entries[output.path] = PageEntry(output.key, stat.st_size, stat.st_mtime_ns,
@@ -207,7 +227,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0, b"")
     elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():
         page_entries[INDEX_FOLDER] = previous[INDEX_FOLDER]
-    cache.save(file_entries, page_entries)
+    cache.save(file_entries, page_entries, inputs)
     clock.lap("save")
     return BuildResult(html_pages, len(outputs), len(rendered), indexed, clock.total(), clock.stages, tuple(notes))
 

@@ -65,6 +65,7 @@ class BuildCache:
         self.path, self.fingerprint = path, fingerprint
         self.files: dict[str, FileEntry] = {}
         self.pages: dict[str, PageEntry] = {}
+        self.inputs = ""  # the digest of every input of the last build (see build.inputs_digest)
         self.dropped = ""  # why a cache that was there could not be used
         if path is not None and path.exists():
             try:
@@ -77,9 +78,22 @@ class BuildCache:
         with sqlite3.connect(self.path) as db:
             meta = dict(db.execute("SELECT name, value FROM meta"))
             if meta.get("fingerprint") != self.fingerprint:
-                return  # made by other code or other templates: stale, so start afresh
+                return  # made by other code or other library versions: stale, so start afresh
+            self.inputs = meta.get("inputs", "")
             self.files = {row[0]: FileEntry(*row[1:]) for row in db.execute("SELECT path, size, mtime_ns, sha, checked FROM files")}
             self.pages = {row[0]: PageEntry(*row[1:]) for row in db.execute("SELECT path, key, size, mtime_ns, links FROM pages")}
+
+    def outputs_intact(self, out_dir: Path) -> bool:
+        """Whether every file the last build wrote is still in `out_dir` as it was written."""
+        for path, entry in self.pages.items():
+            if entry.size or entry.mtime_ns:  # the search index's entry has no file of its own
+                try:
+                    stat = (out_dir / path).stat()
+                except OSError:
+                    return False
+                if (stat.st_size, stat.st_mtime_ns) != (entry.size, entry.mtime_ns):
+                    return False
+        return bool(self.pages)
 
     def checked(self, path: str, size: int, mtime_ns: int) -> Checked | None:
         """The cached result for a content file whose size and mtime are unchanged."""
@@ -91,21 +105,27 @@ class BuildCache:
         except Exception:  # a damaged entry is a miss, never an error
             return None
 
-    def save(self, files: dict[str, FileEntry], pages: dict[str, PageEntry]) -> None:
-        """Replace the cache's contents with this build's, in one transaction."""
+    def save(self, files: dict[str, FileEntry], pages: dict[str, PageEntry], inputs: str) -> None:
+        """Make the cache this build's: rows that changed are written, rows now gone deleted,
+        all in one SQLite transaction, so a crash leaves the old cache whole."""
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(self.path.name + ".new")
-        temporary.unlink(missing_ok=True)
-        with sqlite3.connect(temporary) as db:
-            db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
-            db.execute("CREATE TABLE files (path TEXT PRIMARY KEY, size INT, mtime_ns INT, sha TEXT, checked BLOB)")
-            db.execute("CREATE TABLE pages (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT, links BLOB)")
-            db.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (self.fingerprint,))
-            db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?)",
-                           ((path, e.size, e.mtime_ns, e.sha, e.checked) for path, e in files.items()))
-            db.executemany("INSERT INTO pages VALUES (?, ?, ?, ?, ?)",
-                           ((path, e.key, e.size, e.mtime_ns, e.links) for path, e in pages.items()))
-        temporary.replace(self.path)  # a crash mid-save leaves the old cache or none, never half of one
-        self.files, self.pages = files, pages
+        fresh = not self.files and not self.pages
+        if fresh:
+            self.path.unlink(missing_ok=True)  # a stale or unreadable cache is replaced whole
+        try:
+            with sqlite3.connect(self.path) as db:
+                db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+                db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT, mtime_ns INT, sha TEXT, checked BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT, links BLOB)")
+                db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                               [("fingerprint", self.fingerprint), ("inputs", inputs)])
+                for table, new, old in (("files", files, self.files), ("pages", pages, self.pages)):
+                    db.executemany(f"DELETE FROM {table} WHERE path = ?", ((path,) for path in old.keys() - new.keys()))
+                    changed = [(path, *entry.__dict__.values()) for path, entry in new.items() if old.get(path) != entry]
+                    db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?)", changed)
+        except sqlite3.Error:
+            self.path.unlink(missing_ok=True)  # better no cache than a doubtful one
+            raise
+        self.files, self.pages, self.inputs = files, pages, inputs

@@ -75,7 +75,8 @@ def absolute(names: dict, url: str) -> str:
 def deals_json(names: dict, deals: tuple[Deal, ...]) -> bytes:
     document = {"title": names["site"].title, "schema": absolute(names, "/data/deals.schema.json"),
                 "deals": [deal_data(deal, names) for deal in deals]}
-    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    # No indent: only then does json use its C encoder (ten times faster on a large archive).
+    return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def _csv(columns: list[str], rows: list[dict]) -> bytes:

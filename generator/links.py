@@ -20,11 +20,16 @@ ATTRIBUTE = re.compile(rb'\s(href|src|id)="([^"]*)"')
 NOT_LINKS = re.compile(rb'<link rel="(?:canonical|alternate)"[^>]*>')  # absolute, checked elsewhere
 
 
-Links = tuple[tuple[tuple[str, int], ...], tuple[str, ...]]  # ((href, line), …), (id, …)
+RELATIVE = "\0relative"  # stands for a link that is not written from the site root
+# ((href, line, target path — "" for the same page, fragment), …), (id, …)
+Links = tuple[tuple[tuple[str, int, str, str], ...], tuple[str, ...]]
 
 
 def extract_links(html: bytes) -> Links:
-    """A page's outgoing links with their lines, and its element ids."""
+    """A page's internal links, resolved to the files they point to, and its element ids.
+
+    Runs once per rendered page (in the render workers), so the whole-site check that follows
+    is only set look-ups. External links, and Pagefind's files, are not followed."""
     html = NOT_LINKS.sub(lambda m: b" " * len(m.group()), html)
     links, ids = [], []
     line, position = 1, 0
@@ -32,19 +37,18 @@ def extract_links(html: bytes) -> Links:
         value = match.group(2).decode("utf-8").replace("&amp;", "&")
         if match.group(1) == b"id":
             ids.append(value)
+            continue
+        parts = urlsplit(value)
+        if parts.scheme or parts.netloc or value.startswith(GENERATED_LATER):
+            continue
+        line += html.count(b"\n", position, match.start())
+        position = match.start()
+        if parts.path and not parts.path.startswith("/"):
+            target = RELATIVE
         else:
-            line += html.count(b"\n", position, match.start())
-            position = match.start()
-            links.append((value, line))
+            target = output_path(unquote(parts.path)) if parts.path else ""
+        links.append((value, line, target, unquote(parts.fragment)))
     return tuple(links), tuple(ids)
-
-
-def internal_path(href: str) -> str | None:
-    """The output path an internal link points to, or None for external and generated links."""
-    parts = urlsplit(href)
-    if parts.scheme or parts.netloc or href.startswith(GENERATED_LATER) or not parts.path.startswith("/"):
-        return None
-    return output_path(unquote(parts.path))
 
 
 def check_links(pages: dict[str, Links], paths: set[str], site_name: str = "site") -> list[ContentError]:
@@ -54,8 +58,8 @@ def check_links(pages: dict[str, Links], paths: set[str], site_name: str = "site
     ids = {path: set(page_ids) for path, (_, page_ids) in pages.items()}
     errors = []
     for path, (links, _) in pages.items():
-        for href, line in links:
-            problem = _link_problem(href, path, paths, ids)
+        for href, line, target, fragment in links:
+            problem = _link_problem(href, target or path, fragment, paths, ids)
             if problem:
                 errors.append(ContentError(f"{site_name}/{path}", line, "link", problem))
     for path in sorted(set(pages) - _reachable(pages)):
@@ -69,17 +73,13 @@ def check_files(files: dict[str, bytes]) -> list[ContentError]:
     return check_links(pages, set(files))
 
 
-def _link_problem(href: str, path: str, paths: set[str], ids: dict[str, set[str]]) -> str | None:
-    parts = urlsplit(href)
-    if parts.scheme or parts.netloc or href.startswith(GENERATED_LATER):
-        return None
-    if parts.path and not parts.path.startswith("/"):
+def _link_problem(href: str, target: str, fragment: str, paths: set[str], ids: dict[str, set[str]]) -> str | None:
+    if target == RELATIVE:
         return f'relative link "{href}"; write it from the site root, as /deals/…/'
-    target = output_path(unquote(parts.path)) if parts.path else path
     if target not in paths:
         return f'"{href}" points to no page of the site'
-    if parts.fragment and target in ids and unquote(parts.fragment) not in ids[target]:
-        return f'"{href}": no element with id "{parts.fragment}" on that page'
+    if fragment and target in ids and fragment not in ids[target]:
+        return f'"{href}": no element with id "{fragment}" on that page'
     return None
 
 
@@ -88,8 +88,7 @@ def _reachable(pages: dict[str, Links]) -> set[str]:
     seen = {path for path in START_PAGES if path in pages}
     queue = list(seen)
     while queue:
-        for href, _ in pages[queue.pop()][0]:
-            target = internal_path(href)
+        for _, _, target, _ in pages[queue.pop()][0]:
             if target in pages and target not in seen:
                 seen.add(target)
                 queue.append(target)

@@ -22,7 +22,8 @@ class Staging:
         self.out_dir = out_dir.resolve()
         self.folder = self.out_dir.with_name(f".{self.out_dir.name}.staging-{os.getpid()}")
         self._retired = self.out_dir.with_name(f".{self.out_dir.name}.previous-{os.getpid()}")
-        self._made: set[Path] = set()
+        self._made: set[str] = set()
+        self._source, self._target = f"{self.out_dir}{os.sep}", f"{self.folder}{os.sep}"
 
     def __enter__(self) -> Staging:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -39,19 +40,22 @@ class Staging:
         except OSError as exc:
             raise BuildError(f"could not write the site to {self.out_dir}: {exc}") from exc
 
-    def _parent(self, relative: str) -> Path:
-        target = self.folder / relative
-        if target.parent not in self._made:
-            self._guard(target.parent.mkdir, parents=True, exist_ok=True)
-            self._made.add(target.parent)
-        return target
+    def _parent(self, relative: str) -> str:
+        # Plain strings, not Path objects: a rebuild links tens of thousands of files.
+        folder = relative.rpartition("/")[0]
+        if folder not in self._made:
+            self._guard(os.makedirs, self._target + folder, exist_ok=True)
+            self._made.add(folder)
+        return self._target + relative
 
     def write(self, relative: str, data: bytes) -> None:
-        self._guard(self._parent(relative).write_bytes, data)
+        target = self._parent(relative)
+        with self._guard(open, target, "wb") as file:
+            self._guard(file.write, data)
 
     def link(self, relative: str) -> None:
         """Take an unchanged file from the previous site (a hard link; a copy where links fail)."""
-        source, target = self.out_dir / relative, self._parent(relative)
+        source, target = self._source + relative, self._parent(relative)
         try:
             os.link(source, target)
         except OSError:

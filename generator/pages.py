@@ -7,6 +7,7 @@ templates only read what they are given and never go looking for data.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -139,26 +140,28 @@ def party_pages(archive: Archive) -> list[Page]:
     return pages
 
 
-def similar_deals(deal: Deal, by_pair: dict, by_system: dict) -> list[Deal]:
+def similar_deals(deal: Deal, by_pair: dict, by_system: dict, years: dict[str, int]) -> list[Deal]:
     """Briefs on the same pair of parties or the same system, the same pair first, nearest order date next."""
-    year = deal.order_year or 0
-    candidates = {d.slug: d for d in by_pair[(deal.supplier, deal.recipient)] + by_system[deal.system]}
+    year = years[deal.slug]
+    same_pair = by_pair[(deal.supplier, deal.recipient)]
+    candidates = {d.slug: d for d in (*same_pair, *by_system[deal.system])}
     candidates.pop(deal.slug)
     for slug in deal.related:
         candidates.pop(slug, None)
-    ranked = sorted(candidates.values(), key=lambda d: (
-        (d.supplier, d.recipient) != (deal.supplier, deal.recipient), abs((d.order_year or 0) - year), d.slug))
-    return ranked[:SIMILAR_SHOWN]
+    pair_slugs = {d.slug for d in same_pair}
+    return heapq.nsmallest(SIMILAR_SHOWN, candidates.values(), key=lambda d: (
+        d.slug not in pair_slugs, abs(years[d.slug] - year), d.slug))
 
 
 def deal_pages(archive: Archive) -> list[Page]:
     backlinks: dict[str, list[Deal]] = defaultdict(list)
-    by_pair: dict[tuple[str, str], tuple] = defaultdict(tuple)
+    by_pair: dict[tuple[str, str], list] = defaultdict(list)
     for deal in archive.deals:
-        by_pair[(deal.supplier, deal.recipient)] += (deal,)
+        by_pair[(deal.supplier, deal.recipient)].append(deal)
         for slug in deal.related:
             backlinks[slug].append(deal)
     by_system = defaultdict(tuple, archive.deals_by_system)
+    years = {deal.slug: deal.order_year or 0 for deal in archive.deals}
     pages = []
     for deal in archive.deals:
         related = [archive.deal_by_slug[slug] for slug in deal.related]
@@ -169,7 +172,7 @@ def deal_pages(archive: Archive) -> list[Page]:
             "deal": deal, "system": archive.systems[deal.system], "crumbs": [("Briefs", "/deals/")],
             "source_numbers": {source.id: number for number, source in enumerate(deal.sources, 1)},
             "related_deals": related,
-            "similar_deals": [d for d in similar_deals(deal, by_pair, by_system) if d.slug not in backlinked],
+            "similar_deals": [d for d in similar_deals(deal, by_pair, by_system, years) if d.slug not in backlinked],
             # Shown in date order whatever order the editor wrote; equal dates keep theirs.
             "timeline": sorted(deal.timeline, key=lambda event: event.date.sort_key()),
             "cite_bib": f"{url}cite.bib", "cite_ris": f"{url}cite.ris",

@@ -1,0 +1,106 @@
+"""Incremental builds: after any change, a rebuild from the cache gives exactly the bytes a cold
+build gives, and redoes only what the change touched. A broken or stale cache is never trusted."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.build import TEMPLATES, build, cache_path
+from tests.conftest import edit, write_tree
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def project(content: Path, tmp_path: Path):
+    """The fixture content, a private copy of the templates, and a built, cached site."""
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    out = tmp_path / "site"
+    build(content, out, templates=templates, index=False)
+    return content, templates, out
+
+
+def assert_same_as_cold(content: Path, templates: Path, out: Path, tmp_path: Path) -> None:
+    cold = tmp_path / "cold"
+    build(content, cold, templates=templates, index=False, use_cache=False)
+    assert snapshot(out) == snapshot(cold)
+
+
+BRIEF = "deals/2001-norway-chile-fixture-sam.md"
+
+
+def test_nothing_changed_means_nothing_done(project):
+    content, templates, out = project
+    result = build(content, out, templates=templates, index=False)
+    assert result.rendered == 0 and result.notes == ("nothing changed",)
+
+
+def test_editing_a_brief_renders_only_what_shows_it(project, tmp_path):
+    content, templates, out = project
+    untouched = (out / "deals/undated-chile-norway-fixture-tank/cite.bib").stat().st_ino
+    edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
+    result = build(content, out, templates=templates, index=False)
+    assert 0 < result.rendered < result.files / 2
+    assert "An edited synthetic brief" in (out / "deals/2001-norway-chile-fixture-sam/index.html").read_text()
+    assert (out / "deals/undated-chile-norway-fixture-tank/cite.bib").stat().st_ino == untouched  # linked, not rewritten
+    assert_same_as_cold(content, templates, out, tmp_path)
+
+
+def test_adding_a_brief(project, tmp_path):
+    content, templates, out = project
+    text = (content / "deals/undated-chile-norway-fixture-tank.md").read_text()
+    (content / "deals/2020-chile-norway-fixture-tank.md").write_text(
+        text.replace("[Fixture] Chile and Norway discuss tanks", "[Fixture] A second tank brief"))
+    build(content, out, templates=templates, index=False)
+    assert (out / "deals/2020-chile-norway-fixture-tank/index.html").is_file()
+    assert_same_as_cold(content, templates, out, tmp_path)
+
+
+def test_deleting_a_brief(project, tmp_path):
+    content, templates, out = project
+    (content / "deals/undated-chile-norway-fixture-tank.md").unlink()
+    build(content, out, templates=templates, index=False)
+    assert not (out / "deals/undated-chile-norway-fixture-tank").exists()
+    assert_same_as_cold(content, templates, out, tmp_path)
+
+
+def test_changing_a_system_and_a_party_name(project, tmp_path):
+    content, templates, out = project
+    edit(content / "systems/fixture-tank.yaml", "name: Fixture Tank", "name: Fixture Tank Mk 2")
+    write_tree(content, {"countries/CHL.yaml": "name: Republic of Chile\n"})
+    build(content, out, templates=templates, index=False)
+    assert "Fixture Tank Mk 2" in (out / "deals/index.html").read_text()
+    assert_same_as_cold(content, templates, out, tmp_path)
+
+
+def test_changing_a_template_rerenders_the_pages_that_use_it(project, tmp_path):
+    content, templates, out = project
+    edit(templates / "deal.html", "<h2 id=\"facts\">Facts</h2>", "<h2 id=\"facts\">The facts</h2>")
+    result = build(content, out, templates=templates, index=False)
+    assert result.rendered == 3  # the three briefs; no other page uses deal.html
+    assert "The facts" in (out / "deals/2001-norway-chile-fixture-sam/index.html").read_text()
+    assert_same_as_cold(content, templates, out, tmp_path)
+
+
+def test_a_page_edited_by_hand_in_the_output_is_rebuilt(project, tmp_path):
+    content, templates, out = project
+    (out / "about/index.html").write_text("vandalised")
+    build(content, out, templates=templates, index=False)
+    assert_same_as_cold(content, templates, out, tmp_path)
+
+
+def test_a_corrupt_cache_is_ignored(project, tmp_path):
+    content, templates, out = project
+    cache_path(out).write_bytes(b"this is not a database" * 100)
+    edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
+    result = build(content, out, templates=templates, index=False)
+    assert result.rendered == result.files  # nothing trusted
+    assert any("could not be read" in note for note in result.notes)
+    assert_same_as_cold(content, templates, out, tmp_path)
+    assert build(content, out, templates=templates, index=False).rendered == 0  # and a good cache is back
