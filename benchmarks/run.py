@@ -1,0 +1,97 @@
+"""Time the generator on synthetic archives: cold, unchanged, and after editing, adding and
+deleting one brief, as medians of several runs, with peak memory and Pagefind's share.
+
+    python -m benchmarks.run --sizes 1000 10000 --runs 3
+
+Each build is a separate `python -m generator build` process, timed from the outside (wall
+clock, start-up included); peak memory is the largest resident size of that process and of its
+workers. The synthetic content is written to a temporary folder, never into content/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.corpus import write_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_build(content: Path, out: Path, *flags: str) -> tuple[float, float]:
+    """One build in its own process: (seconds, peak memory in MiB)."""
+    command = [sys.executable, "-m", "generator", "build", "--content", str(content), "--out", str(out), *flags]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"build failed: {' '.join(command)}\n{process.stderr.read().decode()}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def edit_brief(content: Path, run: int) -> None:
+    brief = content / "deals" / "synthetic-00001.md"
+    text = brief.read_text(encoding="utf-8")
+    brief.write_text(text.replace("summary: ", f"summary: Edited ({run}). ", 1), encoding="utf-8")
+
+
+def add_brief(content: Path, run: int) -> None:
+    source = (content / "deals" / "synthetic-00002.md").read_text(encoding="utf-8")
+    (content / "deals" / f"synthetic-added-{run}.md").write_text(source.replace("[Synthetic]", "[Synthetic, added]"), encoding="utf-8")
+
+
+def delete_brief(content: Path, run: int) -> None:
+    (content / "deals" / f"synthetic-added-{run}.md").unlink()
+
+
+def measure(size: int, runs: int, folder: Path) -> dict[str, tuple[float, float]]:
+    content = write_corpus(folder / f"n{size}", size)
+    out = folder / f"site{size}"
+    times: dict[str, list[tuple[float, float]]] = {}
+
+    def record(name: str, result: tuple[float, float]) -> None:
+        times.setdefault(name, []).append(result)
+
+    for run in range(runs):
+        shutil.rmtree(out, ignore_errors=True)
+        record("cold build, no index", run_build(content, out, "--no-cache", "--no-index"))
+        shutil.rmtree(out, ignore_errors=True)
+        record("cold build with Pagefind", run_build(content, out, "--no-cache"))
+        shutil.rmtree(out, ignore_errors=True)
+        run_build(content, out, "--no-index")  # a cached site to rebuild from
+        record("rebuild, nothing changed", run_build(content, out, "--no-index"))
+        for name, change in (("rebuild, one brief edited", edit_brief), ("rebuild, one brief added", add_brief),
+                             ("rebuild, one brief deleted", delete_brief)):
+            change(content, run)
+            record(name, run_build(content, out, "--no-index"))
+    return {name: (statistics.median(t for t, _ in results), max(m for _, m in results)) for name, results in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmark the generator on synthetic archives.")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="numbers of briefs")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is shown")
+    args = parser.parse_args()
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"medians of {args.runs} runs, output on disk.\n")
+    print("| briefs | measurement | median seconds | peak memory (MiB) |\n|---:|---|---:|---:|")
+    with tempfile.TemporaryDirectory(prefix="archive-benchmark-") as folder:
+        for size in args.sizes:
+            results = measure(size, args.runs, Path(folder))
+            for name, (seconds, memory) in results.items():
+                print(f"| {size:,} | {name} | {seconds:.2f} | {memory:.0f} |", flush=True)
+            pagefind = results["cold build with Pagefind"][0] - results["cold build, no index"][0]
+            print(f"| {size:,} | Pagefind's share of a cold build | {pagefind:.2f} | |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
