@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pycountry
 
 from generator.errors import ContentError, ContentErrors
 from generator.model import Deal, Party, Site, System
-from generator.schema import Reference, did_you_mean
+from generator.schema import did_you_mean
 from generator.validate import CATEGORIES, Validated
 
 # pycountry's names are ISO's formal ones; these are the short names a reader expects where

@@ -72,9 +72,3 @@ class Staging:
         if self.out_dir.exists():
             self._guard(os.replace, self.out_dir, self._retired)
         self._guard(os.replace, self.folder, self.out_dir)
-
-
-def write_files(files: dict[str, bytes], staging: Staging) -> None:
-    """Write every file; paths are sorted so the order of writes is the same on every run."""
-    for relative in sorted(files):
-        staging.write(relative, files[relative])

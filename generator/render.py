@@ -123,11 +123,6 @@ class Renderer:
         return html.encode("utf-8")
 
 
-def render_pages(pages: list[Page], renderer: Renderer) -> dict[str, bytes]:
-    """Render every page to bytes in memory, keyed by its path in the site folder."""
-    return {page.path: renderer.render(page) for page in pages}
-
-
 def static_files(static_dir: Path) -> dict[str, bytes]:
     """The assets (CSS, the search script), copied as they are under assets/."""
     return {f"assets/{file.relative_to(static_dir).as_posix()}": file.read_bytes()

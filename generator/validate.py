@@ -1,9 +1,9 @@
-"""validate.py — stage 2: RawRecords → model objects, checked field by field against the format.
+"""validate.py — stage 2: each content file → its model object, checked field by field.
 
-The content format (docs/content-format.md) is declared here once, as data. Every problem in
-every file is collected; `validate` raises ContentErrors at the end if there was any, so a
-build never sees a half-valid archive. References to other files (parties, systems, briefs)
-are returned for the archive stage to resolve.
+The content format (docs/content-format.md) is declared here once, as data. Every problem in a
+file is collected (never only the first); a file with any problem yields no model object, and
+the archive stage raises them all together. References to other files (parties, systems,
+briefs) are returned for the archive stage to resolve.
 """
 
 from __future__ import annotations
@@ -196,7 +196,10 @@ def check_file(listed: Listed) -> Checked:
 
 
 def combine(checked: list[Checked], listing_errors: list[ContentError] = ()) -> Validated:
-    """Gather every file's result into one Validated, with every problem of every file."""
+    """Gather every file's result into one Validated, with every problem of every file.
+
+    Files with problems give no model object, but their references are still returned, so the
+    archive stage can report a dangling reference in the same run as a malformed field."""
     errors = list(listing_errors)
     site, deals, systems, parties, references = None, [], [], [], []
     for result in checked:
@@ -216,12 +219,3 @@ def combine(checked: list[Checked], listing_errors: list[ContentError] = ()) -> 
     # A reference to a file that exists but has its own problems is not reported a second time.
     present = frozenset(("party" if r.kind == "country" else r.kind, r.slug) for r in checked)
     return Validated(site, tuple(deals), tuple(systems), tuple(parties), tuple(references), present, tuple(errors))
-
-
-def validate(records: list[RawRecord], load_errors: list[ContentError] = ()) -> Validated:
-    """Check every record; return the valid model objects and every problem found so far.
-
-    Invalid records are left out of the result, but their references are still returned, so the
-    archive stage can report a dangling reference in the same run as a malformed field.
-    """
-    return combine([validate_record(record) for record in records], load_errors)

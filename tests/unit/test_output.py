@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.output import Staging, write_files
+from generator.output import Staging
 
 
 def read_all(root: Path) -> dict:
@@ -13,7 +13,8 @@ def publish(out: Path, files: dict, keep: tuple = ()) -> None:
     with Staging(out) as staging:
         for path in keep:
             staging.link(path)
-        write_files(files, staging)
+        for relative, data in files.items():
+            staging.write(relative, data)
         staging.commit()
 
 
