@@ -70,9 +70,13 @@ def describe(node: YNode) -> str:
     return shown
 
 
+NULL_SPELLINGS = frozenset(("", "~", "null", "Null", "NULL"))
+
+
 def is_null(node: YNode) -> bool:
     """An empty value, `~` or `null`: 'not known', which is the same as leaving the field out."""
-    return isinstance(node, YScalar) and node.tag == "null" and not node.quoted
+    # YAML 1.1's null spellings, checked directly: asking the resolver for every scalar is slow.
+    return isinstance(node, YScalar) and not node.quoted and node.text in NULL_SPELLINGS
 
 
 class Kind:
