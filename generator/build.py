@@ -152,6 +152,20 @@ def unchanged(output: Output, previous: PageEntry | None, out_dir: Path) -> bool
     return (stat.st_size, stat.st_mtime_ns) == (previous.size, previous.mtime_ns)
 
 
+def output_entries(outputs: list[Output], kept: set[str], previous: dict[str, PageEntry],
+                   links: dict[str, Links], out_dir: Path) -> dict[str, PageEntry]:
+    """The cache entries of this build's files, as they now lie in the output folder."""
+    entries = {}
+    for output in outputs:
+        if output.path in kept:  # the same file, hard-linked: its entry stands
+            entries[output.path] = previous[output.path]
+            continue
+        stat = (out_dir / output.path).stat()
+        found = links.get(output.path)
+        entries[output.path] = PageEntry(output.key, stat.st_size, stat.st_mtime_ns, pickle.dumps(found) if found else b"")
+    return entries
+
+
 def inputs_digest(content_dir: Path, templates: Path, index: bool) -> str:
     """A digest of every input's name, size and mtime (content, templates, options): when it is
     the last build's and that build's output is intact, there is nothing to do."""
@@ -184,7 +198,9 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
     keep = [o for o in outputs if unchanged(o, previous.get(o.path), out_dir)]
     index_current = previous.get(INDEX_FOLDER) is not None and previous[INDEX_FOLDER].key == index_key and (out_dir / INDEX_FOLDER).is_dir()
     if commit and len(keep) == len(outputs) == len(previous) - (INDEX_FOLDER in previous) and (index_current or not index):
-        # Nothing changed: the output folder is already exactly this build's.
+        # Nothing changed in the output (files were only touched): record the new inputs, so the
+        # next build takes the fast path above instead of checking these files again.
+        cache.save(file_entries, previous, inputs)
         return BuildResult(html_pages, len(outputs), 0, None, clock.total(), clock.stages, ("nothing changed",))
     kept = {o.path for o in keep}
     with Staging(out_dir) as staging:
@@ -214,15 +230,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
                 notes.append("search index not updated (--no-index); it reflects an earlier build")
         clock.lap("index")
         staging.commit()
-    page_entries = {}
-    for output in outputs:
-        if output.path in kept:  # the same file, hard-linked: its entry stands
-            page_entries[output.path] = previous[output.path]
-            continue
-        stat = (out_dir / output.path).stat()
-        found = links.get(output.path)
-        page_entries[output.path] = PageEntry(output.key, stat.st_size, stat.st_mtime_ns,
-                                              pickle.dumps(found) if found else b"")
+    page_entries = output_entries(outputs, kept, previous, links, out_dir)
     if indexed is not None or index_current:
         page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0, b"")
     elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():

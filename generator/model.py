@@ -6,7 +6,7 @@ fact's `alternatives` stay beside its principal value: sources that disagree are
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from generator.dates import PartialDate
@@ -159,4 +159,3 @@ class Site:
     description: str
     base_url: str
     language: str = "en"
-    extra: dict = field(default_factory=dict)

@@ -41,6 +41,16 @@ def test_nothing_changed_means_nothing_done(project):
     assert result.rendered == 0 and result.notes == ("nothing changed",)
 
 
+def test_touched_but_unchanged_files_are_checked_once_then_skipped(project):
+    content, templates, out = project
+    brief = content / BRIEF
+    brief.write_bytes(brief.read_bytes())  # a new mtime, the same bytes (as after a git checkout)
+    first = build(content, out, templates=templates, index=False)
+    assert first.rendered == 0 and "load" in first.stages
+    second = build(content, out, templates=templates, index=False)
+    assert second.notes == ("nothing changed",) and list(second.stages) == ["inputs"]
+
+
 def test_editing_a_brief_renders_only_what_shows_it(project, tmp_path):
     content, templates, out = project
     untouched = (out / "deals/undated-chile-norway-fixture-tank/cite.bib").stat().st_ino
