@@ -1,0 +1,57 @@
+"""Search still finds the right brief in an archive of 10,000 (synthetic) briefs.
+
+Slow (about a minute and a half: the build and Pagefind's indexing), but it runs in CI: the
+scale issue asks that search keeps working at archive size, not only on the real content."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from benchmarks.corpus import write_corpus
+from generator.build import build
+from tests.browser.conftest import serve
+from tests.browser.test_search import RESULT_TITLE, search, wait_for_results
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+BRIEFS = 10_000
+
+
+@pytest.fixture(scope="module")
+def large_site(tmp_path_factory) -> tuple[str, Path]:
+    folder = tmp_path_factory.mktemp("large")
+    content = write_corpus(folder / "corpus", BRIEFS)
+    result = build(content, folder / "site")
+    assert result.indexed > BRIEFS
+    server = serve(folder / "site")
+    yield f"http://127.0.0.1:{server.server_address[1]}", content
+    server.shutdown()
+
+
+# Four-digit numbers: Pagefind matches the last word as a prefix, so "Brief 42" would also find 4205.
+@pytest.mark.parametrize("number", [1000, 7321, 9999])
+def test_a_brief_is_found_by_its_number_among_ten_thousand(page, large_site, number):
+    base, _ = large_site
+    results = search(page, base, f"Brief {number}")
+    assert results.first.inner_text().startswith(f"[Synthetic] Brief {number}:"), results.all_inner_texts()[:3]
+    results.first.click()
+    page.wait_for_url(f"**/deals/synthetic-{number:05d}/")
+    assert page.locator("h1").inner_text().startswith(f"[Synthetic] Brief {number}:")
+
+
+def test_the_recipient_filter_narrows_ten_thousand_briefs(page, large_site):
+    base, _ = large_site
+    page.goto(f"{base}/deals/synthetic-07321/")
+    recipient = page.locator("table.facts tr", has_text="Recipient").locator("td a").inner_text()
+    search(page, base, "Brief")
+    before = page.locator(".pagefind-ui__message").inner_text()
+    label = page.locator(".pagefind-ui__filter-label", has_text=re.compile(rf"^{re.escape(recipient)}\b"))
+    label.first.click()
+    after = wait_for_results(page, before)
+    assert int(after.split()[0].replace(",", "")) < int(before.split()[0].replace(",", ""))
+    page.fill(".pagefind-ui__search-input", "Brief 7321")
+    assert wait_for_results(page, after).startswith("1 result")
+    assert page.locator(RESULT_TITLE).first.inner_text().startswith("[Synthetic] Brief 7321:")
