@@ -81,37 +81,35 @@ def collector_paused():
             gc.enable()
 
 
-def _check_listed(listed: Listed) -> tuple[bytes, str, int, int]:
-    """In a worker: check one file; return the result pickled (for the cache) and the file's identity."""
-    stat = listed.file.lstat()
+def _check_listed(listed: Listed) -> tuple[bytes, str]:
+    """In a worker: check one file; return the result pickled (for the cache) and the file's SHA-256."""
     sha = hashlib.sha256(listed.file.read_bytes()).hexdigest() if listed.file.is_file() else ""
-    return pickle.dumps(check_file(listed), protocol=pickle.HIGHEST_PROTOCOL), sha, stat.st_size, stat.st_mtime_ns
+    return pickle.dumps(check_file(listed), protocol=pickle.HIGHEST_PROTOCOL), sha
 
 
 def load_archive(content_dir: Path) -> Archive:
     """Stages 1–3 alone, without a cache: the archive, or ContentErrors with every problem."""
-    return load_checked(content_dir)[0]
+    return load_checked(list_content(content_dir))[0]
 
 
-def load_checked(content_dir: Path, cache: BuildCache | None = None, jobs: int | None = None,
+def load_checked(listing: tuple[list[Listed], list], cache: BuildCache | None = None, jobs: int | None = None,
                  ) -> tuple[Archive, dict[int, str], dict[str, FileEntry]]:
-    """Stages 1–3: check every file (unchanged ones from the cache) and cross-link them.
+    """Stages 1–3: check every listed file (unchanged ones from the cache) and cross-link them.
 
     Returns the archive, the content digest standing for each brief and system in page keys,
     and the cache entries for this build. Raises ContentErrors with every problem found."""
-    listed, listing_errors = list_content(content_dir)
+    listed, listing_errors = listing
     entries: dict[str, FileEntry] = {}
     results = {}
     todo = []
     for item in listed:
-        stat = item.file.lstat()
-        cached = cache.checked(item.path, stat.st_size, stat.st_mtime_ns) if cache else None
+        cached = cache.checked(item.path, item.size, item.mtime_ns) if cache else None
         if cached is not None and (cached.kind, cached.slug) == (item.kind, item.slug):
             results[item.path], entries[item.path] = cached, cache.files[item.path]
         else:
             todo.append(item)
-    for item, (blob, sha, size, mtime_ns) in zip(todo, parallel_map(_check_listed, todo, jobs)):
-        results[item.path], entries[item.path] = pickle.loads(blob), FileEntry(size, mtime_ns, sha, blob)
+    for item, (blob, sha) in zip(todo, parallel_map(_check_listed, todo, jobs)):
+        results[item.path], entries[item.path] = pickle.loads(blob), FileEntry(item.size, item.mtime_ns, sha, blob)
     checked = [results[item.path] for item in listed]
     archive = build_archive(combine(checked, listing_errors))
     known = {id(result.model): f"{result.path}@{entries[result.path].sha}" for result in checked
@@ -166,14 +164,18 @@ def output_entries(outputs: list[Output], kept: set[str], previous: dict[str, Pa
     return entries
 
 
-def inputs_digest(content_dir: Path, templates: Path, index: bool) -> str:
+def inputs_digest(listing: tuple[list[Listed], list], templates: Path, index: bool) -> str:
     """A digest of every input's name, size and mtime (content, templates, options): when it is
     the last build's and that build's output is intact, there is nothing to do."""
+    listed, errors = listing
     digest = hashlib.sha256(f"index={index}".encode())
-    for folder in (content_dir, templates):
-        for file in sorted(folder.rglob("*")):
-            stat = file.lstat()
-            digest.update(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for item in listed:
+        digest.update(f"{item.path}\0{item.size}\0{item.mtime_ns}\n".encode())
+    for error in errors:  # misnamed files: the build fails, but they are inputs all the same
+        digest.update(f"{error.path}\n".encode())
+    for file in sorted(templates.rglob("*")):
+        stat = file.lstat()
+        digest.update(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
@@ -181,12 +183,13 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
          cache: BuildCache, commit: bool) -> BuildResult:
     global _renderer, _staging
     clock = Stopwatch()
-    inputs = inputs_digest(content_dir, templates, index) if commit else ""
+    listing = list_content(content_dir)
+    inputs = inputs_digest(listing, templates, index) if commit else ""
     if commit and inputs == cache.inputs and cache.outputs_intact(out_dir):
         html = sum(path.endswith(".html") for path in cache.pages)
         files = len(cache.pages) - (INDEX_FOLDER in cache.pages)
         return BuildResult(html, files, 0, None, clock.total(), {"inputs": clock.total()}, ("nothing changed",))
-    archive, known, file_entries = load_checked(content_dir, cache, jobs)
+    archive, known, file_entries = load_checked(listing, cache, jobs)
     clock.lap("load")
     pages = plan_pages(archive)
     renderer = Renderer(templates, site_context(archive))

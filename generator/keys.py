@@ -18,9 +18,18 @@ from jinja2 import meta
 from generator.pages import Page
 
 SCALARS = (str, int, float, bool, type(None))
+_FIELDS: dict[type, tuple[str, ...]] = {}  # a dataclass's field names, looked up once per class
+
+
+def _fields(kind: type) -> tuple[str, ...] | None:
+    names = _FIELDS.get(kind)
+    if names is None and dataclasses.is_dataclass(kind):
+        names = _FIELDS[kind] = tuple(field.name for field in dataclasses.fields(kind))
+    return names
 
 
 def _feed(value, known: dict[int, str], out: list[str]) -> None:
+    # Called about a million times for 10,000 briefs: the common cases come first.
     ident = known.get(id(value))
     if ident is not None:
         out.append(ident)
@@ -28,7 +37,7 @@ def _feed(value, known: dict[int, str], out: list[str]) -> None:
     kind = type(value)
     if kind in SCALARS:
         out.append(f"{kind.__name__}:{value!r}")
-    elif kind in (tuple, list):
+    elif kind is tuple or kind is list:
         out.append("[")
         for item in value:
             _feed(item, known, out)
@@ -39,10 +48,10 @@ def _feed(value, known: dict[int, str], out: list[str]) -> None:
             _feed(key, known, out)
             _feed(item, known, out)
         out.append("}")
-    elif dataclasses.is_dataclass(value):
+    elif (names := _fields(kind)) is not None:
         out.append(kind.__name__ + "(")
-        for field in dataclasses.fields(value):
-            _feed(getattr(value, field.name), known, out)
+        for name in names:
+            _feed(getattr(value, name), known, out)
         out.append(")")
     else:
         raise TypeError(f"cannot key a {kind.__name__} in a page context")

@@ -57,6 +57,11 @@ class Event:
     sources: tuple[str, ...]
 
 
+def numbered(sources: tuple[Source, ...]) -> dict[str, int]:
+    """Each source's number in its brief's (or system's) list: the [1] of a source mark."""
+    return {source.id: number for number, source in enumerate(sources, 1)}
+
+
 def dated(cls: type) -> Callable[..., Any]:
     """A builder for `cls` where `circa: true`, written beside `date`, marks that date an estimate."""
 
@@ -127,6 +132,15 @@ class Deal:
     def last_updated(self) -> PartialDate:
         return self.updated or self.published
 
+    @property
+    def events_in_order(self) -> list[Event]:
+        """The timeline in date order, whatever order the editor wrote; equal dates keep theirs."""
+        return sorted(self.timeline, key=lambda event: event.date.sort_key())
+
+    @property
+    def source_numbers(self) -> dict[str, int]:
+        return numbered(self.sources)
+
 
 @dataclass(frozen=True)
 class System:
@@ -140,6 +154,10 @@ class System:
     description: str = ""
     specs: tuple[Fact, ...] = ()
     sources: tuple[Source, ...] = ()
+
+    @property
+    def source_numbers(self) -> dict[str, int]:
+        return numbered(self.sources)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import uuid
 from pathlib import Path
 
 from generator.errors import BuildError
@@ -21,7 +23,7 @@ class Staging:
     def __init__(self, out_dir: Path):
         self.out_dir = out_dir.resolve()
         self.folder = self.out_dir.with_name(f".{self.out_dir.name}.staging-{os.getpid()}")
-        self._retired = self.out_dir.with_name(f".{self.out_dir.name}.previous-{os.getpid()}")
+        self._retired = self.out_dir.with_name(f".{self.out_dir.name}.previous-{uuid.uuid4().hex[:12]}")
         self._made: set[str] = set()
         self._source, self._target = f"{self.out_dir}{os.sep}", f"{self.folder}{os.sep}"
 
@@ -32,7 +34,8 @@ class Staging:
 
     def __exit__(self, *exc_info) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
-        shutil.rmtree(self._retired, ignore_errors=True)
+        if self._retired.exists():
+            remove_in_background(self._retired)
 
     def _guard(self, action, *args, **kwargs):
         try:
@@ -71,4 +74,19 @@ class Staging:
         """Swap the staging folder in as the output folder."""
         if self.out_dir.exists():
             self._guard(os.replace, self.out_dir, self._retired)
-        self._guard(os.replace, self.folder, self.out_dir)
+        try:
+            self._guard(os.replace, self.folder, self.out_dir)
+        except BuildError:
+            if self._retired.exists():
+                os.replace(self._retired, self.out_dir)  # put the previous site back
+            raise
+
+
+def remove_in_background(folder: Path) -> None:
+    """Delete a retired site without making the editor wait: at 10,000 briefs that takes seconds,
+    and the new site is already in place. Where no process can be started, delete it here."""
+    try:
+        subprocess.Popen(["rm", "-rf", "--", str(folder)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)

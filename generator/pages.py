@@ -170,11 +170,8 @@ def deal_pages(archive: Archive) -> list[Page]:
         url = deal_url(deal)
         pages.append(Page(url, "deal.html", {
             "deal": deal, "system": archive.systems[deal.system], "crumbs": [("Briefs", "/deals/")],
-            "source_numbers": {source.id: number for number, source in enumerate(deal.sources, 1)},
             "related_deals": related,
             "similar_deals": [d for d in similar_deals(deal, by_pair, by_system, years) if d.slug not in backlinked],
-            # Shown in date order whatever order the editor wrote; equal dates keep theirs.
-            "timeline": sorted(deal.timeline, key=lambda event: event.date.sort_key()),
             "cite_bib": f"{url}cite.bib", "cite_ris": f"{url}cite.ris",
         }, indexed=True))
         pages.append(Page(f"{url}cite.bib", "", {"deal": deal}, export="bibtex"))
@@ -189,7 +186,6 @@ def system_pages(archive: Archive) -> list[Page]:
         crumbs = [("Systems", "/systems/")]
         pages.append(Page(url, "system.html", {
             "system": system, "system_deals": deals[:PER_PAGE], "deal_count": len(deals), "crumbs": crumbs,
-            "source_numbers": {source.id: number for number, source in enumerate(system.sources, 1)},
             "delivered_by_year": delivered_by_year(deals),
             "recipients_named": [(archive.parties[code].name, n) for code, n in partners(deals, "recipient")],
             "feed_url": f"{url}feed.xml",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,12 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def names_once_settled(folder: Path, expected: int, seconds: float = 10) -> list[str]:
+    """The names in `folder` once at most `expected` remain: a replaced site is deleted in the
+    background after a build, so it may linger for a moment."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and len(list(folder.iterdir())) > expected:
+        time.sleep(0.05)
+    return sorted(p.name for p in folder.iterdir())

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 import generator.build
+import generator.loader
 import generator.output
 from generator.build import build
 from generator.errors import BuildError
-from tests.conftest import FIXTURE_CONTENT
+from tests.conftest import FIXTURE_CONTENT, names_once_settled
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,8 +40,26 @@ def test_output_does_not_depend_on_hash_seed_time_zone_or_locale(tmp_path):
 
 def test_output_does_not_depend_on_the_order_files_are_listed(tmp_path, monkeypatch):
     build(FIXTURE_CONTENT, tmp_path / "sorted", index=False)
-    listing = Path.iterdir
-    monkeypatch.setattr(Path, "iterdir", lambda self: iter(sorted(listing(self), reverse=True)))
+    scan = os.scandir
+
+    class Reversed:  # os.scandir, yielding its entries in reverse order
+        def __init__(self, path="."):
+            with scan(path) as entries:
+                self.entries = iter(sorted(entries, key=lambda entry: entry.name, reverse=True))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            return next(self.entries)
+
+    monkeypatch.setattr(generator.loader.os, "scandir", Reversed)
     build(FIXTURE_CONTENT, tmp_path / "reversed", index=False)
     assert snapshot(tmp_path / "sorted") == snapshot(tmp_path / "reversed")
 
@@ -110,3 +129,26 @@ def test_an_interrupted_build_leaves_the_previous_site(previous_site, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         build(FIXTURE_CONTENT, out, index=False, use_cache=False)
     assert_untouched(out, before)
+
+
+def test_a_failed_swap_puts_the_previous_site_back(previous_site, monkeypatch):
+    out, before = previous_site
+    real_replace, calls = os.replace, []
+
+    def second_replace_fails(source, target):
+        calls.append((source, target))
+        if len(calls) == 2:  # the previous site is already moved aside; the new one cannot move in
+            raise OSError(5, "Input/output error")
+        real_replace(source, target)
+
+    monkeypatch.setattr(generator.output.os, "replace", second_replace_fails)
+    with pytest.raises(BuildError, match="Input/output error"):
+        build(FIXTURE_CONTENT, out, index=False, use_cache=False)
+    assert_untouched(out, before)
+
+
+def test_the_replaced_site_is_removed_after_a_rebuild(previous_site):
+    out, _ = previous_site
+    build(FIXTURE_CONTENT, out, index=False, use_cache=False)
+    assert names_once_settled(out.parent, 2) == [".site.archive-cache.sqlite", "site"]
+    assert not (out / "marker.txt").exists()
