@@ -11,6 +11,8 @@ import re
 
 from generator.errors import ContentError
 
+PLACEHOLDER = "TODO"  # how `archive new` marks text the editor still has to write
+
 SAFE_SCHEMES = ("http", "https", "mailto")
 # Inline links and images: [text](destination "title"); reference definitions: [id]: destination
 INLINE = re.compile(r"(!?)\[[^\]]*\]\(\s*<?((?:[^()\s>]|\([^()\s]*\))*)")
@@ -41,3 +43,10 @@ def link_problem(destination: str) -> str | None:
     if scheme and scheme.group(1).lower() not in SAFE_SCHEMES:
         return f'link "{destination}" uses the scheme "{scheme.group(1)}:"; only http, https, mailto and links within the site are allowed'
     return None
+
+
+def check_placeholders(body: str, path: str, first_line: int) -> list[ContentError]:
+    """Every line of a brief's context that is still a placeholder from `archive new`."""
+    return [ContentError(path, first_line + offset, "body",
+                         f'still the placeholder written by "archive new" ("{line.strip()[:60]}"); replace it with the text')
+            for offset, line in enumerate(body.split("\n")) if line.lstrip().startswith(PLACEHOLDER)]

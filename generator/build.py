@@ -17,6 +17,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 from generator.archive import Archive, build_archive
 from generator.cache import BuildCache, FileEntry, PageEntry, code_fingerprint
@@ -30,6 +31,24 @@ from generator.parallel import parallel_map
 from generator.render import Renderer, static_files
 from generator.search import INDEX_FOLDER, index_site
 from generator.validate import check_file, combine
+
+# progress(stage, done, total): told as each stage starts (done=0) and moves on, for a display.
+Progress = Callable[[str, int, int], None]
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    pass
+
+
+def _counter(progress: Progress, stage: str, total: int) -> Callable[[int], None]:
+    """Announce a stage and return the callback that advances it."""
+    count = [0]
+    progress(stage, 0, total)
+
+    def advance(n: int) -> None:
+        count[0] += n
+        progress(stage, count[0], total)
+    return advance
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CACHE_NAME = ".archive-cache.sqlite"  # beside the output folder: site/ → .site.archive-cache.sqlite
@@ -93,7 +112,7 @@ def load_archive(content_dir: Path) -> Archive:
 
 
 def load_checked(listing: tuple[list[Listed], list], cache: BuildCache | None = None, jobs: int | None = None,
-                 ) -> tuple[Archive, dict[int, str], dict[str, FileEntry]]:
+                 progress: Progress = _silent) -> tuple[Archive, dict[int, str], dict[str, FileEntry]]:
     """Stages 1–3: check every listed file (unchanged ones from the cache) and cross-link them.
 
     Returns the archive, the content digest standing for each brief and system in page keys,
@@ -108,7 +127,8 @@ def load_checked(listing: tuple[list[Listed], list], cache: BuildCache | None = 
             results[item.path], entries[item.path] = cached, cache.files[item.path]
         else:
             todo.append(item)
-    for item, (blob, sha) in zip(todo, parallel_map(_check_listed, todo, jobs)):
+    checked_now = parallel_map(_check_listed, todo, jobs, _counter(progress, "checking", len(todo)))
+    for item, (blob, sha) in zip(todo, checked_now):
         results[item.path], entries[item.path] = pickle.loads(blob), FileEntry(item.size, item.mtime_ns, sha, blob)
     checked = [results[item.path] for item in listed]
     archive = build_archive(combine(checked, listing_errors))
@@ -180,7 +200,7 @@ def inputs_digest(listing: tuple[list[Listed], list], templates: Path, index: bo
 
 
 def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: int | None,
-         cache: BuildCache, commit: bool) -> BuildResult:
+         cache: BuildCache, commit: bool, progress: Progress) -> BuildResult:
     global _renderer, _staging
     clock = Stopwatch()
     listing = list_content(content_dir)
@@ -189,7 +209,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         html = sum(path.endswith(".html") for path in cache.pages)
         files = len(cache.pages) - (INDEX_FOLDER in cache.pages)
         return BuildResult(html, files, 0, None, clock.total(), {"inputs": clock.total()}, ("nothing changed",))
-    archive, known, file_entries = load_checked(listing, cache, jobs)
+    archive, known, file_entries = load_checked(listing, cache, jobs, progress)
     clock.lap("load")
     pages = plan_pages(archive)
     renderer = Renderer(templates, site_context(archive))
@@ -212,7 +232,8 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         clock.lap("link")
         _renderer, _staging = renderer, staging
         try:
-            rendered = dict(parallel_map(_render_output, [o for o in outputs if o.path not in kept], jobs))
+            todo = [o for o in outputs if o.path not in kept]
+            rendered = dict(parallel_map(_render_output, todo, jobs, _counter(progress, "rendering", len(todo))))
         finally:
             _renderer = _staging = None
         clock.lap("render")
@@ -226,7 +247,9 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
             return BuildResult(html_pages, len(outputs), len(rendered), None, clock.total(), clock.stages)
         indexed, notes = None, []
         if index and not index_current:
+            progress("indexing", 0, html_pages)
             indexed = index_site(staging.folder)
+            progress("indexing", html_pages, html_pages)
         elif (out_dir / INDEX_FOLDER).is_dir():
             staging.link_tree(INDEX_FOLDER)
             if not index_current:
@@ -249,15 +272,17 @@ def cache_path(out_dir: Path) -> Path:
 
 
 def build(content_dir: Path, out_dir: Path, templates: Path = TEMPLATES, index: bool = True,
-          jobs: int | None = None, use_cache: bool = True) -> BuildResult:
+          jobs: int | None = None, use_cache: bool = True, progress: Progress = _silent) -> BuildResult:
     """Build the site into `out_dir`, redoing only what changed; on any error `out_dir` is left as it was."""
     cache = BuildCache(cache_path(out_dir) if use_cache else None, code_fingerprint())
     with collector_paused():
-        result = _run(content_dir, out_dir, templates, index, jobs, cache, commit=True)
+        result = _run(content_dir, out_dir, templates, index, jobs, cache, commit=True, progress=progress)
     return replace(result, notes=(cache.dropped, *result.notes)) if cache.dropped else result
 
 
-def check(content_dir: Path, templates: Path = TEMPLATES, jobs: int | None = None) -> BuildResult:
+def check(content_dir: Path, templates: Path = TEMPLATES, jobs: int | None = None,
+          progress: Progress = _silent) -> BuildResult:
     """Everything a build does except indexing and replacing the output: nothing is kept."""
     with tempfile.TemporaryDirectory(prefix="archive-check-") as scratch, collector_paused():
-        return _run(content_dir, Path(scratch) / "site", templates, False, jobs, BuildCache(None, ""), commit=False)
+        return _run(content_dir, Path(scratch) / "site", templates, False, jobs, BuildCache(None, ""), commit=False,
+                    progress=progress)

@@ -27,19 +27,31 @@ def _run_chunk(bounds: tuple[int, int]) -> list:
     return [function(item) for item in items[bounds[0]:bounds[1]]]
 
 
-def parallel_map(function: Callable[[Item], Result], items: Sequence[Item], jobs: int | None = None) -> list[Result]:
-    """[function(item) for item in items], in order, spread over `jobs` processes."""
+def parallel_map(function: Callable[[Item], Result], items: Sequence[Item], jobs: int | None = None,
+                 done: Callable[[int], None] | None = None) -> list[Result]:
+    """[function(item) for item in items], in order, spread over `jobs` processes.
+
+    `done(n)` is called in this process as each n items finish, for a progress display."""
     global _work
     jobs = jobs or default_jobs()
     if jobs <= 1 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
-        return [function(item) for item in items]
+        results = []
+        for item in items:
+            results.append(function(item))
+            if done:
+                done(1)
+        return results
     # Several chunks per worker, so a worker that drew slow items does not hold up the others.
     size = max(1, len(items) // (jobs * 8))
     bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     _work = (function, items)
+    chunks = []
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            chunks = pool.map(_run_chunk, bounds, chunksize=1)
+            for chunk in pool.imap(_run_chunk, bounds, chunksize=1):
+                chunks.append(chunk)
+                if done:
+                    done(len(chunk))
     finally:
         _work = None
     return [result for chunk in chunks for result in chunk]

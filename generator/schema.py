@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import pycountry
 
+from generator.body import PLACEHOLDER
 from generator.dates import EXPECTED as DATE_EXPECTED
 from generator.dates import PartialDate
 from generator.errors import ContentError
@@ -80,13 +81,22 @@ def is_null(node: YNode) -> bool:
 
 
 class Kind:
-    expected = "a value"
+    expected = "a value"  # for messages: "expected …"
+    shown = "value"  # for the content-format reference's type column
 
     def check(self, node: YNode, ctx: Context, path: str) -> Any:
         raise NotImplementedError
 
+    def json_schema(self) -> dict:
+        """The JSON Schema of this kind, for editors (see reference.py)."""
+        raise NotImplementedError
+
     def scalar(self, node: YNode, ctx: Context, path: str) -> YScalar | None:
         if isinstance(node, YScalar) and not is_null(node):
+            if node.text.startswith(PLACEHOLDER):
+                ctx.error(node, path, f'still the placeholder written by "archive new" ({node.text}); '
+                                      f"replace it with {self.expected}")
+                return None
             return node
         got = "nothing" if isinstance(node, YScalar) else describe(node)
         ctx.error(node, path, f"expected {self.expected}, got {got}")
@@ -95,6 +105,10 @@ class Kind:
 
 class Text(Kind):
     expected = "text"
+    shown = "text"
+
+    def json_schema(self):
+        return {"type": "string", "minLength": 1}
 
     def check(self, node, ctx, path):
         scalar = self.scalar(node, ctx, path)
@@ -117,6 +131,10 @@ class Text(Kind):
 
 class Url(Text):
     expected = "a web address starting with https:// or http://"
+    shown = "web address (http or https)"
+
+    def json_schema(self):
+        return {"type": "string", "pattern": r"^https?://[^\s<>\"]+$", "format": "uri"}
 
     def check(self, node, ctx, path):
         text = super().check(node, ctx, path)
@@ -130,6 +148,10 @@ class Integer(Kind):
     def __init__(self, minimum: int = 0):
         self.minimum = minimum
         self.expected = f"a whole number of at least {minimum}"
+        self.shown = f"whole number ≥ {minimum}"
+
+    def json_schema(self):
+        return {"type": "integer", "minimum": self.minimum}
 
     def check(self, node, ctx, path):
         scalar = self.scalar(node, ctx, path)
@@ -147,6 +169,10 @@ class Integer(Kind):
 
 class Amount(Kind):
     expected = "a number greater than 0, written as digits (700000000 or 1.4e9)"
+    shown = "number > 0"
+
+    def json_schema(self):
+        return {"type": "number", "exclusiveMinimum": 0}
 
     def check(self, node, ctx, path):
         scalar = self.scalar(node, ctx, path)
@@ -164,6 +190,10 @@ class Amount(Kind):
 
 class Boolean(Kind):
     expected = "true or false"
+    shown = "`true` or `false`"
+
+    def json_schema(self):
+        return {"type": "boolean"}
 
     def check(self, node, ctx, path):
         scalar = self.scalar(node, ctx, path)
@@ -177,6 +207,12 @@ class Boolean(Kind):
 
 class Date(Kind):
     expected = DATE_EXPECTED
+    shown = "date"
+
+    def json_schema(self):
+        # Unquoted, 2007 is a number to YAML; 2007-01 and 2007-01-16 are strings to a YAML 1.2 editor.
+        return {"anyOf": [{"type": "integer", "minimum": 1000, "maximum": 2999},
+                          {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"}]}
 
     def check(self, node, ctx, path):
         scalar = self.scalar(node, ctx, path)
@@ -194,6 +230,10 @@ class Choice(Text):
     def __init__(self, *choices: str):
         self.choices = choices
         self.expected = "one of " + ", ".join(choices)
+        self.shown = ", ".join(f"`{choice}`" for choice in choices)
+
+    def json_schema(self):
+        return {"enum": list(self.choices)}
 
     def check(self, node, ctx, path):
         text = super().check(node, ctx, path)
@@ -209,6 +249,10 @@ COMMON_CURRENCIES = ("USD", "EUR", "RUB", "GBP", "CNY", "FRF", "DEM", "INR", "JP
 
 class Currency(Text):
     expected = "an ISO 4217 currency code such as USD, EUR or RUB"
+    shown = "ISO 4217 currency code"
+
+    def json_schema(self):
+        return {"type": "string", "pattern": "^[A-Z]{3}$"}
 
     def check(self, node, ctx, path):
         text = super().check(node, ctx, path)
@@ -223,8 +267,11 @@ class Currency(Text):
 class Ref(Text):
     """A name resolved later against the whole archive (a party, system or brief)."""
 
-    def __init__(self, kind: str, pattern: re.Pattern, expected: str):
-        self.kind, self.pattern, self.expected = kind, pattern, expected
+    def __init__(self, kind: str, pattern: re.Pattern, expected: str, shown: str):
+        self.kind, self.pattern, self.expected, self.shown = kind, pattern, expected, shown
+
+    def json_schema(self):
+        return {"type": "string", "pattern": f"^(?:{self.pattern.pattern})$"}
 
     def check(self, node, ctx, path):
         text = super().check(node, ctx, path)
@@ -241,6 +288,11 @@ class SourceIds(Kind):
     """One source id or a list of them; each must be a source of the same file."""
 
     expected = "a source id or a list of source ids from this file's sources"
+    shown = "source id, or list of them"
+
+    def json_schema(self):
+        return {"anyOf": [{"type": "string", "minLength": 1},
+                          {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}]}
 
     def check(self, node, ctx, path):
         nodes = node.items if isinstance(node, YSeq) else [node]
@@ -260,6 +312,11 @@ class ListOf(Kind):
     def __init__(self, item: Kind, minimum: int = 0):
         self.item, self.minimum = item, minimum
         self.expected = f"a list of {item.expected}"
+        self.shown = f"list of {item.shown}" + (f" (at least {minimum})" if minimum else "")
+
+    def json_schema(self):
+        schema = {"type": "array", "items": self.item.json_schema()}
+        return {**schema, "minItems": self.minimum} if self.minimum else schema
 
     def check(self, node, ctx, path):
         if not isinstance(node, YSeq):
@@ -274,6 +331,13 @@ class ListOf(Kind):
 class Field:
     kind: Kind
     required: bool = False
+    help: str = ""  # what the field means: shown in the reference and in editors
+
+    def json_schema(self) -> dict:
+        schema = self.kind.json_schema()
+        if not self.required:  # left out, empty or null: not known
+            schema = {"anyOf": [schema, {"type": "null"}]}
+        return {**schema, "description": self.help} if self.help else schema
 
 
 class Record(Kind):
@@ -281,6 +345,12 @@ class Record(Kind):
 
     def __init__(self, expected: str, fields: dict[str, Field], make: Callable[..., Any]):
         self.expected, self.fields, self.make = expected, fields, make
+        self.shown = expected.split(" ", 1)[1] if expected.startswith(("a ", "an ")) else expected
+
+    def json_schema(self):
+        return {"type": "object", "properties": {name: field.json_schema() for name, field in self.fields.items()},
+                "required": [name for name, field in self.fields.items() if field.required],
+                "additionalProperties": False}
 
     def check(self, node, ctx, path):
         if not isinstance(node, YMap):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.body import check_body
+from generator.body import check_body, check_placeholders
 from generator.dates import PartialDate
 from generator.errors import ContentError
 from generator.loader import DEAL_SLUG, PARTY_CODE, SYSTEM_SLUG, Listed, RawRecord, YMap, YScalar, YSeq, read_record
@@ -22,75 +22,108 @@ STATUSES = ("reported", "negotiating", "ordered", "delivering", "delivered", "ca
 CATEGORIES = ("aircraft", "air-defence", "anti-submarine", "armoured-vehicles", "artillery", "engines",
               "missiles", "naval-weapons", "satellites", "sensors", "ships", "other")
 
-PARTY = Ref("party", PARTY_CODE, "a party code: ISO 3166 alpha-3 such as RUS, or X… for a non-state party")
-SYSTEM = Ref("system", SYSTEM_SLUG, "a system slug: the name of a file in content/systems/")
-DEAL = Ref("deal", DEAL_SLUG, "a brief's slug: the name of a file in content/deals/")
+PARTY = Ref("party", PARTY_CODE, "a party code: ISO 3166 alpha-3 such as RUS, or X… for a non-state party", "party code")
+SYSTEM = Ref("system", SYSTEM_SLUG, "a system slug: the name of a file in content/systems/", "system slug")
+DEAL = Ref("deal", DEAL_SLUG, "a brief's slug: the name of a file in content/deals/", "brief slug")
 LANGUAGE = Text()  # a language tag or name as the source gives it
 
 
-def required(kind) -> Field:
-    return Field(kind, required=True)
+def required(kind, help: str = "") -> Field:
+    return Field(kind, required=True, help=help)
 
 
-def optional(kind) -> Field:
-    return Field(kind)
+def optional(kind, help: str = "") -> Field:
+    return Field(kind, help=help)
 
 
+# The content format, declared once: the validator walks it, `archive schema` turns it into a
+# JSON Schema for editors, and docs/content-format.md's tables are generated from it.
 SOURCE = Record("a source", {
-    "id": required(Text()), "title": required(Text()), "kind": optional(Choice("news", "official", "database", "report", "other")),
-    "publisher": optional(Text()), "via": optional(Text()), "published": optional(Date()),
-    "page_updated": optional(Date()), "url": optional(Url()), "archived_url": optional(Url()),
-    "accessed": optional(Date()), "language": optional(LANGUAGE), "note": optional(Text()),
+    "id": required(Text(), "unique in the file; facts, events and quotes cite it"),
+    "title": required(Text(), "the headline or document title, as published"),
+    "kind": optional(Choice("news", "official", "database", "report", "other")),
+    "publisher": optional(Text(), "who published it"),
+    "via": optional(Text(), "a wire service the publisher carried"),
+    "published": optional(Date(), "when it was published"),
+    "page_updated": optional(Date(), "a later date the page shows"),
+    "url": optional(Url()), "archived_url": optional(Url(), "an archived copy"),
+    "accessed": optional(Date(), "when the editor read it"),
+    "language": optional(LANGUAGE), "note": optional(Text(), "what the editor should know about it"),
 }, Source)
 
 
 def fact_record(expected: str, own: dict[str, Field]) -> Record:
     """A fact of one shape; its alternatives are facts of the same shape, each with its sources."""
-    common = {"sources": required(SourceIds()), "estimate": optional(Boolean()), "note": optional(Text()),
-              "circa": optional(Boolean())}
-    alternative = Record(f"an alternative {expected}", {**own, **common}, dated(Fact))
-    return Record(expected, {**own, **common, "alternatives": optional(ListOf(alternative))}, dated(Fact))
+    common = {"sources": required(SourceIds(), "the ids of the sources that report this value"),
+              "estimate": optional(Boolean(), "true where the source gives an estimate"),
+              "note": optional(Text(), "shown beside the value"),
+              "circa": optional(Boolean(), "true where the date is approximate")}
+    alternative = Record(f"an alternative {expected.split(' ', 1)[1]}", {**own, **common}, dated(Fact))
+    return Record(expected, {**own, **common, "alternatives": optional(
+        ListOf(alternative), "other values other sources report, each with its own sources")}, dated(Fact))
 
 
-ORDER = fact_record("an order", {"quantity": optional(Integer(0)), "date": optional(Date())})
-DELIVERY = fact_record("a delivery", {"quantity": optional(Integer(0)), "date": optional(Date())})
+ORDER = fact_record("an order", {"quantity": optional(Integer(0), "units ordered"),
+                                 "date": optional(Date(), "when the order was placed")})
+DELIVERY = fact_record("a delivery", {"quantity": optional(Integer(0), "units delivered"),
+                                      "date": optional(Date(), "when they were delivered")})
 VALUE = fact_record("a contract value", {"amount": required(Amount()), "currency": required(Currency()),
-                                         "scope": optional(Text())})
-SPEC = fact_record("a specification", {"label": required(Text()), "value": required(Text())})
+                                         "scope": optional(Text(), "what the money covers")})
+SPEC = fact_record("a specification", {"label": required(Text(), "such as Range"),
+                                       "value": required(Text(), "such as 12 km")})
+EVENT = Record("an event", {"date": required(Date()), "event": required(Text(), "what happened"),
+                            "sources": required(SourceIds()),
+                            "circa": optional(Boolean(), "true where the date is approximate")}, dated(Event))
+QUOTE = Record("a quote", {
+    "text": required(Text(), "the words, as the source reports them"), "speaker": required(Text()),
+    "role": optional(Text(), "the speaker's office when speaking"), "date": optional(Date(), "when it was said"),
+    "context": optional(Text(), "where, or in answer to what"),
+    "language": optional(LANGUAGE, "the language it was said in, if not the source's"),
+    "sources": required(SourceIds())}, Quote)
+CORRECTION = Record("a correction", {"date": required(Date()), "text": required(Text(), "what was corrected")},
+                    Correction)
 
 DEAL_FIELDS = Record("a brief", {
-    "title": required(Text()), "summary": required(Text()), "supplier": required(PARTY),
-    "recipient": required(PARTY), "system": required(SYSTEM), "status": required(Choice(*STATUSES)),
-    "status_as_of": optional(Date()), "ordered": optional(ORDER), "deliveries": optional(ListOf(DELIVERY)),
-    "value": optional(VALUE), "condition": optional(Choice("new", "second-hand", "second-hand-modernised")),
+    "title": required(Text(), "the headline"),
+    "summary": required(Text(), "one or two sentences, for listings and the meta description"),
+    "supplier": required(PARTY, "the exporting party"), "recipient": required(PARTY, "the importing party"),
+    "system": required(SYSTEM, "the name of a file in content/systems/, without .yaml"),
+    "status": required(Choice(*STATUSES), "where the transfer stands, as the latest source reports"),
+    "status_as_of": optional(Date(), "when the status was last known true"),
+    "ordered": optional(ORDER, "the order"),
+    "deliveries": optional(ListOf(DELIVERY), "one per shipment or year; none may be dated before the order"),
+    "value": optional(VALUE, "what the deal is worth"),
+    "condition": optional(Choice("new", "second-hand", "second-hand-modernised")),
     "deal_type": optional(Choice("sale", "aid", "licence", "lease", "unknown")),
-    "sipri_id": optional(Integer(1)),
-    "timeline": optional(ListOf(Record("an event", {"date": required(Date()), "event": required(Text()),
-                                                    "sources": required(SourceIds()),
-                                                    "circa": optional(Boolean())}, dated(Event)))),
-    "quotes": optional(ListOf(Record("a quote", {
-        "text": required(Text()), "speaker": required(Text()), "role": optional(Text()), "date": optional(Date()),
-        "context": optional(Text()), "language": optional(LANGUAGE), "sources": required(SourceIds())}, Quote))),
-    "sources": required(ListOf(SOURCE, minimum=1)), "tags": optional(ListOf(Text())),
-    "related": optional(ListOf(DEAL)), "published": required(Date()), "updated": optional(Date()),
-    "corrections": optional(ListOf(Record("a correction", {"date": required(Date()), "text": required(Text())},
-                                          Correction))),
+    "sipri_id": optional(Integer(1), "the SIPRI Arms Transfers Database deal id"),
+    "timeline": optional(ListOf(EVENT), "shown in date order"),
+    "quotes": optional(ListOf(QUOTE), "what the people involved said"),
+    "sources": required(ListOf(SOURCE, minimum=1), "every source the brief cites"),
+    "tags": optional(ListOf(Text()), "keywords"),
+    "related": optional(ListOf(DEAL), "each must exist; the link is shown on both briefs"),
+    "published": required(Date(), "when the brief first appeared in the archive"),
+    "updated": optional(Date(), "the last substantive update"),
+    "corrections": optional(ListOf(CORRECTION), "published corrections"),
 }, dict)
 
 SYSTEM_FIELDS = Record("a weapon system", {
-    "name": required(Text()), "aliases": optional(ListOf(Text())), "category": required(Choice(*CATEGORIES)),
-    "origin": optional(PARTY), "manufacturer": optional(Text()), "description": optional(Text()),
-    "specs": optional(ListOf(SPEC)), "sources": optional(ListOf(SOURCE)),
+    "name": required(Text()), "aliases": optional(ListOf(Text()), "other designations"),
+    "category": required(Choice(*CATEGORIES), "SIPRI's categories"),
+    "origin": optional(PARTY, "the country of origin"), "manufacturer": optional(Text()),
+    "description": optional(Text(), "Markdown"), "specs": optional(ListOf(SPEC), "specifications, each with its sources"),
+    "sources": optional(ListOf(SOURCE), "cited by the specs"),
 }, dict)
 
 COUNTRY_FIELDS = Record("a party", {
-    "name": optional(Text()), "kind": optional(Choice("state", "non-state", "organisation")),
-    "note": optional(Text()),
+    "name": optional(Text(), "the display name, overriding ISO's"),
+    "kind": optional(Choice("state", "non-state", "organisation"),
+                     "required with `name` for a code starting with X (a party with no ISO code)"),
+    "note": optional(Text(), "shown on the party's page"),
 }, dict)
 
 SITE_FIELDS = Record("the site settings", {
-    "title": required(Text()), "description": required(Text()), "base_url": required(Url()),
-    "language": optional(Text()),
+    "title": required(Text()), "description": required(Text()),
+    "base_url": required(Url(), "where the site is published"), "language": optional(Text(), "default en"),
 }, Site)
 
 
@@ -168,6 +201,7 @@ def validate_record(record: RawRecord, load_errors: list[ContentError] = ()) -> 
             model = Deal(slug=record.slug, path=record.path, body=record.body, **values)
             check_dates(model, data, ctx)
         ctx.errors.extend(check_body(record.body, record.path, record.body_line))
+        ctx.errors.extend(check_placeholders(record.body, record.path, record.body_line))
     elif record.kind == "system":
         ctx.source_ids = source_ids(data, ctx)
         values = SYSTEM_FIELDS.check(data, ctx, "")

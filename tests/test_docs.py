@@ -10,9 +10,15 @@ from generator.cli import parser
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
 
-def subcommands() -> dict[str, argparse.ArgumentParser]:
-    action = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(action.choices)
+def subcommands(main: argparse.ArgumentParser | None = None, prefix: str = "") -> dict[str, argparse.ArgumentParser]:
+    """Every command, nested ones included ("new deal"), by its full name."""
+    found = {}
+    for action in (main or parser())._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found[prefix + name] = sub
+                found.update(subcommands(sub, f"{prefix}{name} "))
+    return found
 
 
 def test_every_command_and_flag_is_documented_in_the_readme():
