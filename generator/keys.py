@@ -39,8 +39,12 @@ def _feed(value, known: dict[int, str], out: list[str]) -> None:
         out.append(f"{kind.__name__}:{value!r}")
     elif kind is tuple or kind is list:
         out.append("[")
-        for item in value:
-            _feed(item, known, out)
+        idents = [known.get(id(item)) for item in value]
+        if None not in idents:  # a listing of briefs or systems: their digests stand for them
+            out.extend(idents)
+        else:
+            for item in value:
+                _feed(item, known, out)
         out.append("]")
     elif kind is dict:
         out.append("{")

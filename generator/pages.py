@@ -141,16 +141,19 @@ def party_pages(archive: Archive) -> list[Page]:
 
 
 def similar_deals(deal: Deal, by_pair: dict, by_system: dict, years: dict[str, int]) -> list[Deal]:
-    """Briefs on the same pair of parties or the same system, the same pair first, nearest order date next."""
+    """Briefs on the same pair of parties or the same system, the same pair first, nearest order date next.
+
+    Runs for every brief, so candidates are ranked as plain tuples (year distance, slug), which
+    compare in C, and the system's briefs are looked at only when the pair has too few."""
     year = years[deal.slug]
-    same_pair = by_pair[(deal.supplier, deal.recipient)]
-    candidates = {d.slug: d for d in (*same_pair, *by_system[deal.system])}
-    candidates.pop(deal.slug)
-    for slug in deal.related:
-        candidates.pop(slug, None)
-    pair_slugs = {d.slug for d in same_pair}
-    return heapq.nsmallest(SIMILAR_SHOWN, candidates.values(), key=lambda d: (
-        d.slug not in pair_slugs, abs(years[d.slug] - year), d.slug))
+    excluded = {deal.slug, *deal.related}
+    pair = [d for d in by_pair[(deal.supplier, deal.recipient)] if d.slug not in excluded]
+    ranked = sorted((abs(years[d.slug] - year), d.slug, d) for d in pair)[:SIMILAR_SHOWN]
+    if len(ranked) < SIMILAR_SHOWN:
+        excluded.update(d.slug for d in pair)
+        others = [(abs(other_year - year), slug, d) for other_year, slug, d in by_system[deal.system] if slug not in excluded]
+        ranked += heapq.nsmallest(SIMILAR_SHOWN - len(ranked), others)
+    return [d for _, _, d in ranked]
 
 
 def deal_pages(archive: Archive) -> list[Page]:
@@ -160,8 +163,8 @@ def deal_pages(archive: Archive) -> list[Page]:
         by_pair[(deal.supplier, deal.recipient)].append(deal)
         for slug in deal.related:
             backlinks[slug].append(deal)
-    by_system = defaultdict(tuple, archive.deals_by_system)
     years = {deal.slug: deal.order_year or 0 for deal in archive.deals}
+    by_system = {slug: [(years[d.slug], d.slug, d) for d in deals] for slug, deals in archive.deals_by_system.items()}
     pages = []
     for deal in archive.deals:
         related = [archive.deal_by_slug[slug] for slug in deal.related]
