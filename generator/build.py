@@ -27,7 +27,7 @@ from generator.links import Links, check_links, extract_links
 from generator.loader import Listed, list_content
 from generator.output import Staging
 from generator.pages import Page, plan_pages, site_context
-from generator.parallel import parallel_map
+from generator.parallel import MIN_ITEMS, parallel_map
 from generator.render import Renderer, static_files
 from generator.search import INDEX_FOLDER, index_site
 from generator.validate import check_file, combine
@@ -51,6 +51,7 @@ def _counter(progress: Progress, stage: str, total: int) -> Callable[[int], None
     return advance
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+HEAVY_LISTING = 2000  # briefs in one export from which rendering it is worth a worker process
 CACHE_NAME = ".archive-cache.sqlite"  # beside the output folder: site/ → .site.archive-cache.sqlite
 
 
@@ -233,7 +234,10 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         _renderer, _staging = renderer, staging
         try:
             todo = [o for o in outputs if o.path not in kept]
-            rendered = dict(parallel_map(_render_output, todo, jobs, _counter(progress, "rendering", len(todo))))
+            # A few files that each list the whole archive (the exports) are worth a worker each.
+            heavy = sum(len(o.page.context.get("deals", ())) >= HEAVY_LISTING for o in todo if o.page)
+            rendered = dict(parallel_map(_render_output, todo, jobs, _counter(progress, "rendering", len(todo)),
+                                         min_items=2 if heavy >= 2 else MIN_ITEMS))
         finally:
             _renderer = _staging = None
         clock.lap("render")

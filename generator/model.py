@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
+from markupsafe import Markup
+
 from generator.dates import PartialDate
 
 
@@ -104,6 +106,7 @@ class Deal:
     sources: tuple[Source, ...]
     published: PartialDate
     body: str = ""
+    body_html: Markup = Markup("")  # the body rendered and sanitised (prose.py), cached with the file
     status_as_of: PartialDate | None = None
     ordered: Fact | None = None
     deliveries: tuple[Fact, ...] = ()

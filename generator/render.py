@@ -2,7 +2,8 @@
 
 Autoescape and StrictUndefined everywhere: a template that names a missing value fails the
 build instead of printing nothing. Markdown is rendered with raw HTML switched off, then
-sanitised with nh3 as a second layer. Static assets are copied byte for byte.
+sanitised with nh3 as a second layer (prose.py); a brief's context arrives already rendered,
+with its checked file. Static assets are copied byte for byte.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ import json
 from pathlib import Path
 
 import jinja2
-import markdown
-import nh3
 from markupsafe import Markup, escape
 
 from generator.charts import bar_chart, column_chart
@@ -20,26 +19,9 @@ from generator.dates import PartialDate
 from generator.errors import BuildError
 from generator.exports import EXPORTS
 from generator.pages import URL_FUNCTIONS, Page, party_url
+from generator.prose import to_html
 
-ALLOWED_TAGS = {"p", "a", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "h2", "h3", "h4",
-                "table", "thead", "tbody", "tr", "th", "td", "hr", "br", "sup", "sub", "abbr"}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "abbr": {"title"},
-                      "th": {"align"}, "td": {"align"}}
 SCALE = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
-
-
-class MarkdownRenderer:
-    """Python-Markdown with raw HTML off (it is escaped, not passed through) and nh3 behind it."""
-
-    def __init__(self) -> None:
-        self.md = markdown.Markdown(extensions=["tables", "sane_lists", "toc"], output_format="html")
-        self.md.preprocessors.deregister("html_block")
-        self.md.inlinePatterns.deregister("html")
-
-    def __call__(self, text: str) -> Markup:
-        html = self.md.reset().convert(text)
-        return Markup(nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                                url_schemes={"http", "https", "mailto"}, link_rel="noopener"))
 
 
 def format_date(value: PartialDate | None) -> str:
@@ -96,7 +78,7 @@ def make_environment(templates: Path, globals_: dict) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(date=format_date, number=format_number, money=format_money, markdown=MarkdownRenderer(),
+    env.filters.update(date=format_date, number=format_number, money=format_money, markdown=to_html,
                        jsonld=json_ld)
     base_url = globals_["site"].base_url.rstrip("/")
     env.globals.update(URL_FUNCTIONS, absolute=lambda url: base_url + url, atom_date=atom_date,

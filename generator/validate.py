@@ -15,6 +15,7 @@ from generator.dates import PartialDate
 from generator.errors import ContentError
 from generator.loader import DEAL_SLUG, PARTY_CODE, SYSTEM_SLUG, Listed, RawRecord, YMap, YScalar, YSeq, read_record
 from generator.model import Correction, Deal, Event, Party, Quote, Site, Source, System, dated, Fact
+from generator.prose import to_html
 from generator.schema import (Amount, Boolean, Choice, Context, Currency, Date, Field, Integer, ListOf,
                               Record, Ref, Reference, SourceIds, Text, Url)
 
@@ -198,7 +199,7 @@ def validate_record(record: RawRecord, load_errors: list[ContentError] = ()) -> 
         ctx.source_ids = source_ids(data, ctx)
         values = DEAL_FIELDS.check(data, ctx, "")
         if values is not None:
-            model = Deal(slug=record.slug, path=record.path, body=record.body, **values)
+            model = Deal(slug=record.slug, path=record.path, body=record.body, body_html=to_html(record.body), **values)
             check_dates(model, data, ctx)
         ctx.errors.extend(check_body(record.body, record.path, record.body_line))
         ctx.errors.extend(check_placeholders(record.body, record.path, record.body_line))

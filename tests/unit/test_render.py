@@ -1,6 +1,7 @@
 import pytest
 
-from generator.render import MarkdownRenderer, format_money
+from generator.prose import MarkdownRenderer
+from generator.render import format_money
 
 
 @pytest.mark.parametrize("amount, text", [
