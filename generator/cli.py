@@ -25,14 +25,19 @@ class Usage(Exception):
     """A command given without what it needs: exit status 2."""
 
 
+def command(commands, name: str, text: str) -> argparse.ArgumentParser:
+    """A subcommand whose one-line help is also its description in `--help`."""
+    return commands.add_parser(name, help=text, description=text)
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="archive", description="Build the arms-transfer briefing archive.")
     main_parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = main_parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build_parser = commands.add_parser("build", help="validate, render and index the site into the output folder", description="validate, render and index the site into the output folder")
-    check_parser = commands.add_parser("check", help="validate the content and check every page's links; write nothing", description="validate the content and check every page's links; write nothing")
-    serve_parser = commands.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild and reload on every change", description="build, serve on 127.0.0.1 and rebuild and reload on every change")
+    build_parser = command(commands, "build", "validate, render and index the site into the output folder")
+    check_parser = command(commands, "check", "validate the content and check every page's links; write nothing")
+    serve_parser = command(commands, "serve", "build, serve on 127.0.0.1 and rebuild and reload on every change")
     for sub in (build_parser, check_parser, serve_parser):
         sub.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content)")
         sub.add_argument("--templates", type=Path, default=TEMPLATES, help="templates folder (default: the project's)")
@@ -49,21 +54,21 @@ def parser() -> argparse.ArgumentParser:
                               help="skip the Pagefind search index (faster previews; the previous index is kept)")
     serve_parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0 picks a free one)")
 
-    new_parser = commands.add_parser("new", help="start a new brief or system with every required field", description="start a new brief or system with every required field")
+    new_parser = command(commands, "new", "start a new brief or system with every required field")
     kinds = new_parser.add_subparsers(dest="what", required=True, metavar="WHAT", help="deal or system")
-    new_deal = kinds.add_parser("deal", help="a new brief in content/deals/ (asks for what is not given)", description="a new brief in content/deals/ (asks for what is not given)")
+    new_deal = command(kinds, "deal", "a new brief in content/deals/ (asks for what is not given)")
     new_deal.add_argument("--supplier", help="supplier: a party code such as RUS, or a country's name")
     new_deal.add_argument("--recipient", help="recipient: a party code such as IRN, or a country's name")
     new_deal.add_argument("--system", help="the system's slug or name (content/systems/)")
     new_deal.add_argument("--title", help="the brief's headline")
-    new_system = kinds.add_parser("system", help="a new weapon system in content/systems/ (asks for what is not given)", description="a new weapon system in content/systems/ (asks for what is not given)")
+    new_system = command(kinds, "system", "a new weapon system in content/systems/ (asks for what is not given)")
     new_system.add_argument("--name", help="the system's name")
     new_system.add_argument("--category", help="one of SIPRI's categories, such as air-defence")
     for sub in (new_deal, new_system):
         sub.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content)")
         sub.add_argument("--slug", help="the file name, without its suffix (default: made from the values given)")
 
-    schema_parser = commands.add_parser("schema", help="write the content format as JSON Schemas for editors", description="write the content format as JSON Schemas for editors")
+    schema_parser = command(commands, "schema", "write the content format as JSON Schemas for editors")
     schema_parser.add_argument("--out", type=Path, default=Path(SCHEMA_FOLDER),
                                help=f"folder for the schema files (default: {SCHEMA_FOLDER})")
     schema_parser.add_argument("--docs", type=Path, metavar="FILE",
