@@ -23,7 +23,8 @@
     shown.setAttribute("aria-labelledby", "archive-problems-title");
     var title = line(shown, "h2", "", problems.length === 1 ? "1 problem" : problems.length + " problems");
     title.id = "archive-problems-title";
-    line(shown, "p", "", "The site was not rebuilt. This page comes back when the problems are fixed.");
+    line(shown, "p", "", "The site was not rebuilt. This page comes back when " +
+         (problems.length === 1 ? "the problem is fixed." : "the problems are fixed."));
     var list = line(shown, "ol");
     problems.forEach(function (problem) {
       var item = line(list, "li");
