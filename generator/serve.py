@@ -192,6 +192,15 @@ class Rebuilder:
         return True
 
 
+SOURCE_SUFFIXES = (".md", ".yaml", ".html", ".css", ".js", ".xml", ".txt")
+
+
+def changed_names(changes: set[tuple[object, str]]) -> list[str]:
+    """The names of the changed files, without editors' temporary files, which come and go
+    between two events (they are rebuilt for all the same: an unchanged build is quick)."""
+    return sorted({Path(path).name for _, path in changes if Path(path).exists() or Path(path).suffix in SOURCE_SUFFIXES})
+
+
 def serve(content_dir: Path, out_dir: Path, templates: Path, port: int, jobs: int | None = None,
           quiet: bool = False, verbose: bool = False, use_cache: bool = True) -> int:
     """Serve the site until interrupted, rebuilding and reloading on every change."""
@@ -211,8 +220,7 @@ def serve(content_dir: Path, out_dir: Path, templates: Path, port: int, jobs: in
         for changes in watchfiles.watch(content_dir, templates, rust_timeout=QUIET_MS, yield_on_timeout=True,
                                         raise_interrupt=False):
             if changes:
-                if not quiet:
-                    names = sorted({Path(path).name for _, path in changes})
+                if not quiet and (names := changed_names(changes)):
                     print(f"Changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}", flush=True)
                 index_stale = rebuild(index=False) or index_stale
             elif index_stale:  # the editor has paused: bring search up to date

@@ -140,3 +140,23 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_log():
     drawn = terminal.getvalue()
     assert drawn.startswith("\rrendering  ░░░░") and "\rrendering  " + "█" * 30 + " 1,000/1,000 " in drawn
     assert drawn.endswith(" s\n") and "checking" not in drawn
+
+
+def test_serve_names_the_changed_files_but_not_editors_temporary_ones(tmp_path):
+    from generator.serve import changed_names
+    brief = tmp_path / "brief.md"
+    brief.write_text("x")
+    gone_brief = tmp_path / "old-brief.md"  # deleted: still named, it was content
+    changes = {(2, str(brief)), (1, str(tmp_path / "sedX8k2a")), (3, str(tmp_path / "sedX8k2a")), (3, str(gone_brief))}
+    assert changed_names(changes) == ["brief.md", "old-brief.md"]
+
+
+def test_serve_refuses_a_port_in_use(content):
+    import socket
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", str(port), cwd=content.parent)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: cannot serve on 127.0.0.1:{port}: Address already in use")
