@@ -71,6 +71,7 @@ def describe(node: YNode) -> str:
     return shown
 
 
+NOT_PLACEHOLDER = {"not": {"pattern": f"^{PLACEHOLDER}"}}  # editors flag what `archive new` left to fill in
 NULL_SPELLINGS = frozenset(("", "~", "null", "Null", "NULL"))
 
 
@@ -108,7 +109,7 @@ class Text(Kind):
     shown = "text"
 
     def json_schema(self):
-        return {"type": "string", "minLength": 1}
+        return {"type": "string", "minLength": 1, **NOT_PLACEHOLDER}
 
     def check(self, node, ctx, path):
         scalar = self.scalar(node, ctx, path)
@@ -134,7 +135,7 @@ class Url(Text):
     shown = "web address (http or https)"
 
     def json_schema(self):
-        return {"type": "string", "pattern": r"^https?://[^\s<>\"]+$", "format": "uri"}
+        return {"type": "string", "pattern": r"^https?://[^\s<>\"]+$", "format": "uri", **NOT_PLACEHOLDER}
 
     def check(self, node, ctx, path):
         text = super().check(node, ctx, path)

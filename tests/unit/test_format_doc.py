@@ -73,3 +73,13 @@ def test_the_schema_catches_what_an_editor_gets_wrong():
     assert any("'done' is not one of" in p for p in problems)
     assert any("'Russia' does not match" in p for p in problems)
     assert json.loads(json.dumps(json_schema("deal")))["properties"]["title"]["description"] == "the headline"
+
+
+def test_the_schema_flags_the_placeholders_archive_new_writes():
+    from generator.scaffold import system_text
+    validator = jsonschema.Draft202012Validator(json_schema("system"))
+    text = system_text("Test Radar", "sensors")
+    flagged = sorted(error.path[0] for error in validator.iter_errors(yaml.safe_load(text)))
+    assert flagged == ["description", "sources"]
+    filled = text.replace('"TODO: https://…"', '"https://example.invalid/"').replace('"TODO: ', '"Filled: ')
+    assert list(validator.iter_errors(yaml.safe_load(filled))) == []
