@@ -150,6 +150,35 @@ def _render_output(output: Output) -> tuple[str, Links | None]:
     return output.path, extract_links(data) if output.path.endswith(".html") else None
 
 
+def render_into(staging: Staging, renderer: Renderer, todo: list[Output], jobs: int | None,
+                progress: Progress) -> dict[str, Links | None]:
+    """Render files into the staging folder, on every core; return each page's links."""
+    global _renderer, _staging
+    # A few files that each list the whole archive (the exports) are worth a worker each.
+    heavy = sum(len(o.page.context.get("deals", ())) >= HEAVY_LISTING for o in todo if o.page)
+    _renderer, _staging = renderer, staging
+    try:
+        return dict(parallel_map(_render_output, todo, jobs, _counter(progress, "rendering", len(todo)),
+                                 min_items=2 if heavy >= 2 else MIN_ITEMS))
+    finally:
+        _renderer = _staging = None
+
+
+def index_into(staging: Staging, out_dir: Path, wanted: bool, current: bool, pages: int, progress: Progress,
+               ) -> tuple[int | None, list[str]]:
+    """Index the staged site with Pagefind if asked and the last index is out of date; otherwise
+    keep the last index. Return the pages indexed (None if kept) and a note if it is out of date."""
+    if wanted and not current:
+        progress("indexing", 0, pages)
+        indexed = index_site(staging.folder)
+        progress("indexing", pages, pages)
+        return indexed, []
+    if not (out_dir / INDEX_FOLDER).is_dir():
+        return None, []
+    staging.link_tree(INDEX_FOLDER)
+    return None, [] if current else ["search index not updated (--no-index); it reflects an earlier build"]
+
+
 def plan_outputs(pages: list[Page], renderer: Renderer, known: dict[int, str], templates: Path) -> list[Output]:
     """Every file of the site with its cache key."""
     names = digest_of(renderer.names, {})
@@ -202,7 +231,6 @@ def inputs_digest(listing: tuple[list[Listed], list], templates: Path, index: bo
 
 def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: int | None,
          cache: BuildCache, commit: bool, progress: Progress) -> BuildResult:
-    global _renderer, _staging
     clock = Stopwatch()
     listing = list_content(content_dir)
     inputs = inputs_digest(listing, templates, index) if commit else ""
@@ -231,15 +259,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         for output in keep:
             staging.link(output.path)
         clock.lap("link")
-        _renderer, _staging = renderer, staging
-        try:
-            todo = [o for o in outputs if o.path not in kept]
-            # A few files that each list the whole archive (the exports) are worth a worker each.
-            heavy = sum(len(o.page.context.get("deals", ())) >= HEAVY_LISTING for o in todo if o.page)
-            rendered = dict(parallel_map(_render_output, todo, jobs, _counter(progress, "rendering", len(todo)),
-                                         min_items=2 if heavy >= 2 else MIN_ITEMS))
-        finally:
-            _renderer = _staging = None
+        rendered = render_into(staging, renderer, [o for o in outputs if o.path not in kept], jobs, progress)
         clock.lap("render")
         links = {path: pickle.loads(previous[path].links) for path in kept if path.endswith(".html")}
         links.update((path, found) for path, found in rendered.items() if found is not None)
@@ -249,15 +269,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         clock.lap("links")
         if not commit:
             return BuildResult(html_pages, len(outputs), len(rendered), None, clock.total(), clock.stages)
-        indexed, notes = None, []
-        if index and not index_current:
-            progress("indexing", 0, html_pages)
-            indexed = index_site(staging.folder)
-            progress("indexing", html_pages, html_pages)
-        elif (out_dir / INDEX_FOLDER).is_dir():
-            staging.link_tree(INDEX_FOLDER)
-            if not index_current:
-                notes.append("search index not updated (--no-index); it reflects an earlier build")
+        indexed, notes = index_into(staging, out_dir, index, index_current, html_pages, progress)
         clock.lap("index")
         staging.commit()
     page_entries = output_entries(outputs, kept, previous, links, out_dir)
