@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 from jinja2 import meta
 
+from generator.errors import BuildError
 from generator.pages import Page
 
 SCALARS = (str, int, float, bool, type(None))
@@ -68,11 +69,19 @@ def digest_of(value, known: dict[int, str]) -> str:
     return hashlib.sha256("\x1f".join(out).encode("utf-8")).hexdigest()
 
 
+def parsed(env: jinja2.Environment, name: str, source: str):
+    """A template's syntax tree; a syntax error is a BuildError naming the template and line."""
+    try:
+        return env.parse(source, name)
+    except jinja2.TemplateSyntaxError as exc:
+        raise BuildError(f"template {name}, line {exc.lineno}: {exc.message}") from None
+
+
 def template_digests(env: jinja2.Environment, templates: Path) -> dict[str, str]:
     """For every template, a digest of its source and of every template it uses, transitively."""
     sources = {name: env.loader.get_source(env, name)[0] for name in env.list_templates()
                if not name.startswith("static/")}
-    uses = {name: set(meta.find_referenced_templates(env.parse(source))) - {None} for name, source in sources.items()}
+    uses = {name: set(meta.find_referenced_templates(parsed(env, name, source))) - {None} for name, source in sources.items()}
 
     def closure(name: str, seen: set[str]) -> set[str]:
         for used in uses.get(name, ()):

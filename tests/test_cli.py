@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,13 @@ def test_a_missing_template_is_a_build_error_not_a_traceback(content, tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith("error: rendering / failed in template home.html: 'home.html' not found")
     assert "Traceback" not in result.stderr
+
+
+def test_a_template_syntax_error_names_the_template_and_line(content, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    edit(templates / "base.html", '<footer class="colophon">', '<footer class="colophon">{{ broken( }}')
+    result = run("build", "--templates", str(templates), cwd=content.parent)
+    assert result.returncode == 1
+    assert result.stderr == "error: template base.html, line 54: unexpected '}', expected ')'\n"
+    assert not (content.parent / "site").exists()

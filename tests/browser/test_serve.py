@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,18 +24,32 @@ BRIEF = "deals/2001-norway-chile-fixture-sam.md"
 TITLE = "[Fixture] Norway sells Fixture SAM to Chile"
 
 
-@pytest.fixture
-def served(content):
-    process = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--port", "0"], cwd=content.parent,
+def start(content: Path, *flags: str):
+    """`archive serve` in a process of its own; yields its base URL once the first build is done."""
+    process = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--port", "0", *flags], cwd=content.parent,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONPATH": str(ROOT)})
     first = process.stdout.readline()
     url = re.search(r"http://127\.0\.0\.1:\d+/", first)
     assert url, first + process.stderr.read()
     process.stdout.readline()  # the first build is done ("Rebuilt in …")
-    yield url.group(), content
+    yield url.group()
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=20) == 0
+
+
+@pytest.fixture
+def served(content):
+    for url in start(content):
+        yield url, content
+
+
+@pytest.fixture
+def served_templates(content):
+    templates = content.parent / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    for url in start(content, "--templates", str(templates)):
+        yield url, templates
 
 
 def test_an_edit_on_disk_reloads_the_open_page(page, served):
@@ -79,3 +94,19 @@ def test_search_works_and_catches_up_with_edits(page, served):
         except PlaywrightTimeout:
             continue
     assert page.locator(RESULT_TITLE).first.inner_text() == "[Fixture] Norway sells Zanzibarite missiles to Chile"
+
+
+def test_a_template_change_reloads_the_page_and_a_template_error_shows_until_fixed(page, served_templates):
+    base, templates = served_templates
+    page.goto(f"{base}systems/")
+    footer = page.locator("footer.colophon")
+    edit(templates / "base.html", '<footer class="colophon">', '<footer class="colophon"><p>Edited footer</p>')
+    page.wait_for_function("document.querySelector('footer.colophon').textContent.includes('Edited footer')", timeout=20_000)
+    edit(templates / "base.html", "<p>Edited footer</p>", "<p>{{ broken( }}</p>")
+    overlay = page.locator(".archive-problems")
+    overlay.wait_for(state="visible", timeout=20_000)
+    assert page.locator(".archive-problem-where").all_inner_texts() == ["build"]
+    assert "base.html" in overlay.inner_text()
+    edit(templates / "base.html", "<p>{{ broken( }}</p>", "")
+    overlay.wait_for(state="detached", timeout=20_000)
+    assert "Edited footer" not in footer.inner_text()
