@@ -15,6 +15,7 @@ import json
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import watchfiles
@@ -180,6 +181,11 @@ class Rebuilder:
             found = described(problems, self.root)
             print(terminal_report(found), file=sys.stderr, flush=True)
             self.state.publish(found, reload=False)
+            return False
+        except Exception as exc:  # a bug of ours: say so, and keep serving the last good site
+            traceback.print_exc()
+            self.state.publish([{"where": "build", "message": f"unexpected error (a bug in the generator, please "
+                                 f"report it with the traceback in the terminal): {exc!r}", "excerpt": []}], reload=False)
             return False
         had_problems = bool(self.state.problems)
         self.state.publish([], reload=result.rendered > 0 or had_problems)
