@@ -230,7 +230,10 @@ def inputs_digest(listing: tuple[list[Listed], list], templates: Path, index: bo
 
 
 def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: int | None,
-         cache: BuildCache, commit: bool, progress: Progress) -> BuildResult:
+         cache: BuildCache, commit: bool, progress: Progress, previous_dir: Path | None = None) -> BuildResult:
+    """The pipeline into `out_dir`, reusing from `previous_dir` (the site `cache` describes; by
+    default `out_dir` itself) what is unchanged. Without `commit`, nothing is swapped or saved."""
+    previous_dir = previous_dir or out_dir
     clock = Stopwatch()
     listing = list_content(content_dir)
     inputs = inputs_digest(listing, templates, index) if commit else ""
@@ -247,7 +250,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
     html_pages = sum(o.path.endswith(".html") for o in outputs)
     clock.lap("plan")
     previous = cache.pages
-    keep = [o for o in outputs if unchanged(o, previous.get(o.path), out_dir)]
+    keep = [o for o in outputs if unchanged(o, previous.get(o.path), previous_dir)]
     index_current = previous.get(INDEX_FOLDER) is not None and previous[INDEX_FOLDER].key == index_key and (out_dir / INDEX_FOLDER).is_dir()
     if commit and len(keep) == len(outputs) == len(previous) - (INDEX_FOLDER in previous) and (index_current or not index):
         # Nothing changed in the output (files were only touched): record the new inputs, so the
@@ -256,7 +259,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         return BuildResult(html_pages, len(outputs), 0, None, clock.total(), clock.stages, ("nothing changed",))
     kept = {o.path for o in keep}
     with Staging(out_dir) as staging:
-        for output in keep:
+        for output in keep if commit else ():  # a check needs only their links, from the cache
             staging.link(output.path)
         clock.lap("link")
         rendered = render_into(staging, renderer, [o for o in outputs if o.path not in kept], jobs, progress)
@@ -297,8 +300,13 @@ def build(content_dir: Path, out_dir: Path, templates: Path = TEMPLATES, index: 
 
 
 def check(content_dir: Path, templates: Path = TEMPLATES, jobs: int | None = None,
-          progress: Progress = _silent) -> BuildResult:
-    """Everything a build does except indexing and replacing the output: nothing is kept."""
+          progress: Progress = _silent, site_dir: Path | None = None) -> BuildResult:
+    """Everything a build does except indexing and replacing the output: nothing is kept.
+
+    With `site_dir`, the cache of the site built there spares re-checking files and re-rendering
+    pages that have not changed since (their links are checked from the cache); it is only read."""
+    cache = BuildCache(cache_path(site_dir) if site_dir else None, code_fingerprint() if site_dir else "")
     with tempfile.TemporaryDirectory(prefix="archive-check-") as scratch, collector_paused():
-        return _run(content_dir, Path(scratch) / "site", templates, False, jobs, BuildCache(None, ""), commit=False,
-                    progress=progress)
+        result = _run(content_dir, Path(scratch) / "site", templates, False, jobs, cache, commit=False,
+                      progress=progress, previous_dir=site_dir)
+    return replace(result, notes=(cache.dropped, *result.notes)) if cache.dropped else result

@@ -50,6 +50,9 @@ def parser() -> argparse.ArgumentParser:
     for sub in (build_parser, serve_parser):
         sub.add_argument("--out", type=Path, default=Path("site"), help="output folder (default: site)")
         sub.add_argument("--no-cache", action="store_true", help="ignore and do not write the build cache (a cold build)")
+    check_parser.add_argument("--out", type=Path, default=Path("site"),
+                              help="the built site whose cache spares re-checking what is unchanged (default: site)")
+    check_parser.add_argument("--no-cache", action="store_true", help="check everything afresh, ignoring the build cache")
     build_parser.add_argument("--no-index", action="store_true",
                               help="skip the Pagefind search index (faster previews; the previous index is kept)")
     serve_parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0 picks a free one)")
@@ -113,16 +116,20 @@ def build_or_check(args: argparse.Namespace) -> int:
         result = build(args.content, args.out, args.templates, index=not args.no_index, jobs=args.jobs,
                        use_cache=not args.no_cache, progress=progress)
     else:
-        result = check(args.content, args.templates, jobs=args.jobs, progress=progress)
+        result = check(args.content, args.templates, jobs=args.jobs, progress=progress,
+                       site_dir=None if args.no_cache else args.out)
     if not args.quiet:
-        print(summary(result, args.command, args.out if args.command == "build" else None, args.verbose))
+        print(summary(result, args.command, args.out, args.verbose))
     return 0
 
 
-def summary(result: BuildResult, command: str, out: Path | None, verbose: bool) -> str:
+def summary(result: BuildResult, command: str, out: Path, verbose: bool) -> str:
     """What a build made, how long it took, and every warning, for the end of its output."""
     if command == "check":
         lines = [f"Checked {result.files} files ({result.pages} pages): no problems found ({result.seconds:.2f} s)."]
+        if result.rendered < result.files:
+            lines.append(f"{result.files - result.rendered} files unchanged since the last build of {out}/ "
+                         f"were checked from its cache.")
     else:
         indexed = "search index unchanged" if result.indexed is None else f"{result.indexed} indexed for search"
         lines = [f"Built {result.files} files ({result.pages} pages; {result.rendered} rendered, "

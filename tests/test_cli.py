@@ -77,3 +77,14 @@ def test_a_template_syntax_error_names_the_template_and_line(content, tmp_path):
     assert result.returncode == 1
     assert result.stderr == "error: template base.html, line 54: unexpected '}', expected ')'\n"
     assert not (content.parent / "site").exists()
+
+
+def test_check_after_a_build_checks_unchanged_files_from_its_cache(content):
+    assert run("build", "--no-index", cwd=content.parent).returncode == 0
+    edit(content / "deals" / "2001-norway-chile-fixture-sam.md", "status: delivered", "status: ordered")
+    result = run("check", cwd=content.parent)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Checked 42 files (19 pages): no problems found")
+    assert lines[1].endswith("files unchanged since the last build of site/ were checked from its cache.")
+    assert run("check", "--no-cache", cwd=content.parent).stdout.count("\n") == 1

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import TEMPLATES, build, cache_path
+from generator.build import TEMPLATES, build, cache_path, check
+from generator.errors import BuildError, ContentErrors
 from tests.conftest import edit, write_tree
 
 
@@ -114,3 +115,27 @@ def test_a_corrupt_cache_is_ignored(project, tmp_path):
     assert any("could not be read" in note for note in result.notes)
     assert_same_as_cold(content, templates, out, tmp_path)
     assert build(content, out, templates=templates, index=False).rendered == 0  # and a good cache is back
+
+
+def test_check_uses_the_cache_of_the_built_site_and_changes_nothing(project):
+    content, templates, out = project
+    before, cache_before = snapshot(out), cache_path(out).read_bytes()
+    unchanged_check = check(content, templates=templates, site_dir=out)
+    assert unchanged_check.rendered == 0 and unchanged_check.files == len(before)
+    edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
+    edited_check = check(content, templates=templates, site_dir=out)
+    assert 0 < edited_check.rendered < edited_check.files / 2
+    assert snapshot(out) == before and cache_path(out).read_bytes() == cache_before
+
+
+def test_check_from_the_cache_still_finds_a_broken_link_and_a_template_error(project):
+    content, templates, out = project
+    edit(content / BRIEF, "summary: A synthetic brief", "summary: A synthetic brief")  # nothing yet
+    body = (content / BRIEF).read_text(encoding="utf-8")
+    (content / BRIEF).write_text(body + "\nSee [the missing brief](/deals/no-such-brief/).\n", encoding="utf-8")
+    with pytest.raises(ContentErrors, match="no-such-brief"):
+        check(content, templates=templates, site_dir=out)
+    (content / BRIEF).write_text(body, encoding="utf-8")
+    edit(templates / "deal_list.html", "{% block main %}", "{% block main %}{{ no_such_value }}")
+    with pytest.raises(BuildError, match="no_such_value"):
+        check(content, templates=templates, site_dir=out)
