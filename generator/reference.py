@@ -55,7 +55,8 @@ def field_table(record: Record) -> str:
     for name, field in record.fields.items():
         kind = field.kind
         shown = kind.shown
-        if isinstance(kind, Record) or (isinstance(kind, ListOf) and isinstance(kind.item, Record)):
+        record = kind.item if isinstance(kind, ListOf) else kind
+        if any(record is table for table in TABLES.values()):
             shown += " (see its table)"
         rows.append(f"| `{name}` | {shown} | {'yes' if field.required else ''} | {field.help} |")
     return "\n".join(rows) + "\n"

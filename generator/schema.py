@@ -313,7 +313,7 @@ class ListOf(Kind):
     def __init__(self, item: Kind, minimum: int = 0):
         self.item, self.minimum = item, minimum
         self.expected = f"a list of {item.expected}"
-        self.shown = f"list of {item.shown}" + (f" (at least {minimum})" if minimum else "")
+        self.shown = f"list of {item.shown}" + (f", at least {minimum}" if minimum else "")
 
     def json_schema(self):
         schema = {"type": "array", "items": self.item.json_schema()}

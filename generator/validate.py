@@ -60,6 +60,7 @@ def fact_record(expected: str, own: dict[str, Field]) -> Record:
               "note": optional(Text(), "shown beside the value"),
               "circa": optional(Boolean(), "true where the date is approximate")}
     alternative = Record(f"an alternative {expected.split(' ', 1)[1]}", {**own, **common}, dated(Fact))
+    alternative.shown = "values of this same shape, without `alternatives`"
     return Record(expected, {**own, **common, "alternatives": optional(
         ListOf(alternative), "other values other sources report, each with its own sources")}, dated(Fact))
 
