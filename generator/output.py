@@ -29,6 +29,9 @@ class Staging:
 
     def __enter__(self) -> Staging:
         shutil.rmtree(self.folder, ignore_errors=True)
+        # Replaced sites whose background deletion did not finish (the machine stopped first).
+        for leftover in self.out_dir.parent.glob(f".{self.out_dir.name}.previous-*"):
+            remove_in_background(leftover)
         self._guard(self.folder.mkdir, parents=True)
         return self
 

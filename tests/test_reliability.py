@@ -152,3 +152,12 @@ def test_the_replaced_site_is_removed_after_a_rebuild(previous_site):
     build(FIXTURE_CONTENT, out, index=False, use_cache=False)
     assert names_once_settled(out.parent, 2) == [".site.archive-cache.sqlite", "site"]
     assert not (out / "marker.txt").exists()
+
+
+def test_a_replaced_site_left_behind_is_removed_by_the_next_build(previous_site):
+    out, _ = previous_site
+    leftover = out.parent / ".site.previous-0123456789ab"
+    (leftover / "deals").mkdir(parents=True)
+    (leftover / "deals" / "index.html").write_text("an old site whose deletion was cut short")
+    build(FIXTURE_CONTENT, out, index=False, use_cache=False)
+    assert names_once_settled(out.parent, 2) == [".site.archive-cache.sqlite", "site"]
