@@ -160,3 +160,32 @@ def test_serve_refuses_a_port_in_use(content):
         result = run("serve", "--port", str(port), cwd=content.parent)
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: cannot serve on 127.0.0.1:{port}: Address already in use")
+
+
+def test_on_a_terminal_new_deal_asks_again_after_a_wrong_answer(content):
+    import os
+    import pty
+    import select
+    main, secondary = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "generator", "new", "deal", "--slug", "asked-twice"],
+                               cwd=content.parent, stdin=secondary, stdout=secondary, stderr=secondary,
+                               env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    os.close(secondary)
+    transcript = b""
+
+    def read_until(marker: bytes) -> None:
+        nonlocal transcript
+        while marker not in transcript:
+            ready, _, _ = select.select([main], [], [], 20)
+            assert ready, f"no {marker!r} in {transcript!r}"
+            transcript += os.read(main, 4096)
+
+    for prompt, answer in ((b"Supplier: ", b"Norwya"), (b"did you mean NOR (Norway)?", b""), (b"Supplier: ", b"NOR"),
+                           (b"Recipient: ", b"CHL"), (b"System: ", b"fixture-sam"), (b"Title: ", b"Asked twice")):
+        read_until(prompt)
+        transcript = transcript.split(prompt, 1)[1]
+        if answer:
+            os.write(main, answer + b"\n")
+    assert process.wait(timeout=20) == 0
+    os.close(main)
+    assert "supplier: NOR\n" in (content / "deals" / "asked-twice.md").read_text(encoding="utf-8")
