@@ -35,7 +35,7 @@ def test_new_deal_writes_a_brief_that_check_rejects_until_every_todo_is_replaced
                  "--title", "Norway sells more fixture SAMs to Chile", cwd=content.parent)
     assert result.returncode == 0, result.stderr
     brief = content / "deals" / "norway-chile-fixture-sam.md"
-    assert result.stdout == f"Wrote content/deals/norway-chile-fixture-sam.md. Replace every TODO in it, then run: archive check\n"
+    assert result.stdout == "Wrote content/deals/norway-chile-fixture-sam.md. Replace every TODO in it, then run: archive check\n"
     text = brief.read_text(encoding="utf-8")
     assert "supplier: NOR\nrecipient: CHL\nsystem: fixture-sam\n" in text
     found = problems(content)
