@@ -290,13 +290,22 @@ def cache_path(out_dir: Path) -> Path:
     return out_dir.with_name(f".{out_dir.name}{CACHE_NAME}")
 
 
+def open_cache(out_dir: Path, use_cache: bool = True) -> BuildCache:
+    """The build cache of an output folder (an empty one if `use_cache` is false)."""
+    return BuildCache(cache_path(out_dir) if use_cache else None, code_fingerprint())
+
+
 def build(content_dir: Path, out_dir: Path, templates: Path = TEMPLATES, index: bool = True,
-          jobs: int | None = None, use_cache: bool = True, progress: Progress = _silent) -> BuildResult:
-    """Build the site into `out_dir`, redoing only what changed; on any error `out_dir` is left as it was."""
-    cache = BuildCache(cache_path(out_dir) if use_cache else None, code_fingerprint())
+          jobs: int | None = None, use_cache: bool = True, progress: Progress = _silent,
+          cache: BuildCache | None = None) -> BuildResult:
+    """Build the site into `out_dir`, redoing only what changed; on any error `out_dir` is left as it was.
+
+    A process that builds again and again (serve) passes the same `cache`, kept in memory."""
+    cache = cache or open_cache(out_dir, use_cache)
     with collector_paused():
         result = _run(content_dir, out_dir, templates, index, jobs, cache, commit=True, progress=progress)
-    return replace(result, notes=(cache.dropped, *result.notes)) if cache.dropped else result
+    dropped, cache.dropped = cache.dropped, ""  # said once
+    return replace(result, notes=(dropped, *result.notes)) if dropped else result
 
 
 def check(content_dir: Path, templates: Path = TEMPLATES, jobs: int | None = None,

@@ -67,6 +67,7 @@ class BuildCache:
         self.pages: dict[str, PageEntry] = {}
         self.inputs = ""  # the digest of every input of the last build (see build.inputs_digest)
         self.dropped = ""  # why a cache that was there could not be used
+        self._unpickled: dict[str, tuple[FileEntry, Checked]] = {}  # kept for the next build in this process
         if path is not None and path.exists():
             try:
                 self._read()
@@ -100,10 +101,15 @@ class BuildCache:
         entry = self.files.get(path)
         if entry is None or (entry.size, entry.mtime_ns) != (size, mtime_ns):
             return None
+        unpickled = self._unpickled.get(path)
+        if unpickled is not None and unpickled[0] == entry:  # a process that builds again (serve)
+            return unpickled[1]
         try:
-            return pickle.loads(entry.checked)
+            result = pickle.loads(entry.checked)
         except Exception:  # a damaged entry is a miss, never an error
             return None
+        self._unpickled[path] = (entry, result)
+        return result
 
     def save(self, files: dict[str, FileEntry], pages: dict[str, PageEntry], inputs: str) -> None:
         """Make the cache this build's: rows that changed are written, rows now gone deleted,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import watchfiles
 
-from generator.build import build
+from generator.build import build, open_cache
 from generator.errors import BuildError, ContentError, ContentErrors
 from generator.progress import Display
 
@@ -169,7 +169,9 @@ class Rebuilder:
 
     def __init__(self, content_dir: Path, out_dir: Path, templates: Path, jobs: int | None, use_cache: bool,
                  state: LiveState, quiet: bool, verbose: bool):
-        self.arguments = dict(content_dir=content_dir, out_dir=out_dir, templates=templates, jobs=jobs, use_cache=use_cache)
+        # One cache for every rebuild, kept in memory: not read from disk, nor unpickled, again.
+        self.arguments = dict(content_dir=content_dir, out_dir=out_dir, templates=templates, jobs=jobs,
+                              cache=open_cache(out_dir, use_cache))
         self.root, self.state, self.quiet, self.verbose = content_dir.resolve().parent, state, quiet, verbose
         self.progress = (lambda *_: None) if quiet else Display()
 
