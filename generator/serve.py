@@ -223,8 +223,8 @@ def serve(content_dir: Path, out_dir: Path, templates: Path, port: int, jobs: in
     print(f"Serving {out_dir}/ at http://127.0.0.1:{server.server_address[1]}/ "
           f"(watching {content_dir}/ and the templates; Ctrl-C stops).", flush=True)
     rebuild = Rebuilder(content_dir, out_dir, templates, jobs, use_cache, state, quiet, verbose)
-    index_stale = not rebuild(index=True)
     try:
+        index_stale = not rebuild(index=True)
         for changes in watchfiles.watch(content_dir, templates, rust_timeout=QUIET_MS, yield_on_timeout=True,
                                         raise_interrupt=False):
             if changes:
@@ -233,6 +233,8 @@ def serve(content_dir: Path, out_dir: Path, templates: Path, port: int, jobs: in
                 index_stale = rebuild(index=False) or index_stale
             elif index_stale:  # the editor has paused: bring search up to date
                 index_stale = not rebuild(index=True)
+    except KeyboardInterrupt:  # Ctrl-C during a build: the build has undone itself; stop quietly
+        pass
     finally:
         state.close()
         server.shutdown()
