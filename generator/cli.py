@@ -69,7 +69,7 @@ def parser() -> argparse.ArgumentParser:
     new_system.add_argument("--category", help="one of SIPRI's categories, such as air-defence")
     for sub in (new_deal, new_system):
         sub.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content)")
-        sub.add_argument("--slug", help="the file name, without its suffix (default: made from the values given)")
+        sub.add_argument("slug", nargs="?", help="the file name, without its suffix (default: made from the values given)")
 
     schema_parser = command(commands, "schema", "write the content format as JSON Schemas for editors")
     schema_parser.add_argument("--out", type=Path, default=Path(SCHEMA_FOLDER),

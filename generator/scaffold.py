@@ -106,7 +106,7 @@ def new_file(folder: Path, slug: str, suffix: str) -> Path:
         raise Invalid(f'"{slug}" is not a slug: lowercase letters, digits and single hyphens')
     path = folder / f"{slug}{suffix}"
     if path.exists():
-        raise Invalid(f"{path} already exists; choose another name with --slug")
+        raise Invalid(f"{path} already exists; give `archive new` another file name (SLUG)")
     return path
 
 

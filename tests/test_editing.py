@@ -67,19 +67,19 @@ def test_new_deal_suggests_close_matches_and_writes_nothing(content):
 
 
 def test_new_deal_asks_for_what_is_not_given(content):
-    result = run("new", "deal", "--slug", "asked-brief", cwd=content.parent, stdin="Norway\nCHL\nfixture-sam\nAsked for\n")
+    result = run("new", "deal", "asked-brief", cwd=content.parent, stdin="Norway\nCHL\nfixture-sam\nAsked for\n")
     assert result.returncode == 0, result.stderr
     assert result.stderr == "Supplier: Recipient: System: Title: "
     assert 'title: "Asked for"\n' in (content / "deals" / "asked-brief.md").read_text(encoding="utf-8")
-    unanswered = run("new", "deal", "--slug", "other", cwd=content.parent, stdin="NOR\n")
+    unanswered = run("new", "deal", "other", cwd=content.parent, stdin="NOR\n")
     assert unanswered.returncode == 2 and "no recipient given" in unanswered.stderr
 
 
 def test_new_refuses_to_overwrite_and_checks_the_slug(content):
     args = ("new", "system", "--name", "Fixture SAM", "--category", "air-defence")
-    exists = run(*args, "--slug", "fixture-sam", cwd=content.parent)
+    exists = run(*args, "fixture-sam", cwd=content.parent)
     assert exists.returncode == 1 and "already exists" in exists.stderr
-    bad = run(*args, "--slug", "Not A Slug", cwd=content.parent)
+    bad = run(*args, "Not A Slug", cwd=content.parent)
     assert bad.returncode == 1 and '"Not A Slug" is not a slug' in bad.stderr
     wrong = run("new", "system", "--name", "X", "--category", "air defense", cwd=content.parent)
     assert wrong.stderr.startswith('error: no category "air defense"') and 'did you mean "air-defence"' in wrong.stderr
@@ -167,7 +167,7 @@ def test_on_a_terminal_new_deal_asks_again_after_a_wrong_answer(content):
     import pty
     import select
     main, secondary = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "generator", "new", "deal", "--slug", "asked-twice"],
+    process = subprocess.Popen([sys.executable, "-m", "generator", "new", "deal", "asked-twice"],
                                cwd=content.parent, stdin=secondary, stdout=secondary, stderr=secondary,
                                env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     os.close(secondary)
