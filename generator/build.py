@@ -28,6 +28,7 @@ from generator.loader import Listed, list_content
 from generator.output import Staging
 from generator.pages import Page, plan_pages, site_context
 from generator.parallel import MIN_ITEMS, parallel_map
+from generator.progress import silent
 from generator.render import Renderer, static_files
 from generator.search import INDEX_FOLDER, index_site
 from generator.validate import check_file, combine
@@ -36,18 +37,15 @@ from generator.validate import check_file, combine
 Progress = Callable[[str, int, int], None]
 
 
-def _silent(stage: str, done: int, total: int) -> None:
-    pass
-
-
 def _counter(progress: Progress, stage: str, total: int) -> Callable[[int], None]:
     """Announce a stage and return the callback that advances it."""
-    count = [0]
+    done = 0
     progress(stage, 0, total)
 
     def advance(n: int) -> None:
-        count[0] += n
-        progress(stage, count[0], total)
+        nonlocal done
+        done += n
+        progress(stage, done, total)
     return advance
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -113,7 +111,7 @@ def load_archive(content_dir: Path) -> Archive:
 
 
 def load_checked(listing: tuple[list[Listed], list], cache: BuildCache | None = None, jobs: int | None = None,
-                 progress: Progress = _silent) -> tuple[Archive, dict[int, str], dict[str, FileEntry]]:
+                 progress: Progress = silent) -> tuple[Archive, dict[int, str], dict[str, FileEntry]]:
     """Stages 1–3: check every listed file (unchanged ones from the cache) and cross-link them.
 
     Returns the archive, the content digest standing for each brief and system in page keys,
@@ -296,7 +294,7 @@ def open_cache(out_dir: Path, use_cache: bool = True) -> BuildCache:
 
 
 def build(content_dir: Path, out_dir: Path, templates: Path = TEMPLATES, index: bool = True,
-          jobs: int | None = None, use_cache: bool = True, progress: Progress = _silent,
+          jobs: int | None = None, use_cache: bool = True, progress: Progress = silent,
           cache: BuildCache | None = None) -> BuildResult:
     """Build the site into `out_dir`, redoing only what changed; on any error `out_dir` is left as it was.
 
@@ -309,12 +307,12 @@ def build(content_dir: Path, out_dir: Path, templates: Path = TEMPLATES, index: 
 
 
 def check(content_dir: Path, templates: Path = TEMPLATES, jobs: int | None = None,
-          progress: Progress = _silent, site_dir: Path | None = None) -> BuildResult:
+          progress: Progress = silent, site_dir: Path | None = None) -> BuildResult:
     """Everything a build does except indexing and replacing the output: nothing is kept.
 
     With `site_dir`, the cache of the site built there spares re-checking files and re-rendering
     pages that have not changed since (their links are checked from the cache); it is only read."""
-    cache = BuildCache(cache_path(site_dir) if site_dir else None, code_fingerprint() if site_dir else "")
+    cache = open_cache(site_dir) if site_dir else BuildCache(None, "")
     with tempfile.TemporaryDirectory(prefix="archive-check-") as scratch, collector_paused():
         result = _run(content_dir, Path(scratch) / "site", templates, False, jobs, cache, commit=False,
                       progress=progress, previous_dir=site_dir)

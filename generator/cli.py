@@ -16,7 +16,7 @@ from generator import __version__
 from generator.archive import slugify
 from generator.build import TEMPLATES, BuildResult, build, check
 from generator.errors import BuildError, ContentErrors
-from generator.progress import Display
+from generator.progress import Display, silent
 from generator.reference import SCHEMA_FOLDER, with_tables, write_schemas
 from generator.scaffold import Invalid, Known, category, deal_text, new_file, party_code, system_slug, system_text, title
 
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_or_check(args: argparse.Namespace) -> int:
-    progress = (lambda *_: None) if args.quiet else Display()
+    progress = silent if args.quiet else Display()
     if args.command == "build":
         result = build(args.content, args.out, args.templates, index=not args.no_index, jobs=args.jobs,
                        use_cache=not args.no_cache, progress=progress)

@@ -16,6 +16,10 @@ REDRAW_SECONDS = 0.1
 UNITS = {"checking": "files", "rendering": "files", "indexing": "pages"}
 
 
+def silent(stage: str, done: int, total: int) -> None:
+    """The progress callback that shows nothing (--quiet, and callers that print nothing)."""
+
+
 class Display:
     """A build's `progress` callback: a redrawn bar on a terminal, a line per quarter in logs."""
 

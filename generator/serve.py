@@ -22,7 +22,7 @@ import watchfiles
 
 from generator.build import build, open_cache
 from generator.errors import BuildError, ContentError, ContentErrors
-from generator.progress import Display
+from generator.progress import Display, silent
 
 LIVE = Path(__file__).resolve().parent / "live"
 LIVE_SCRIPT = b'<script src="/__archive/reload.js" defer></script>'
@@ -173,7 +173,7 @@ class Rebuilder:
         self.arguments = dict(content_dir=content_dir, out_dir=out_dir, templates=templates, jobs=jobs,
                               cache=open_cache(out_dir, use_cache))
         self.root, self.state, self.quiet, self.verbose = content_dir.resolve().parent, state, quiet, verbose
-        self.progress = (lambda *_: None) if quiet else Display()
+        self.progress = silent if quiet else Display()
 
     def __call__(self, index: bool) -> bool:
         started = time.perf_counter()

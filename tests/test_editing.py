@@ -189,3 +189,34 @@ def test_on_a_terminal_new_deal_asks_again_after_a_wrong_answer(content):
     assert process.wait(timeout=20) == 0
     os.close(main)
     assert "supplier: NOR\n" in (content / "deals" / "asked-twice.md").read_text(encoding="utf-8")
+
+
+def test_serve_shows_an_unexpected_error_and_stops_quietly_on_ctrl_c(content, monkeypatch):
+    import generator.serve as serve_module
+    from generator.build import TEMPLATES
+
+    def buggy_build(**arguments):
+        raise RuntimeError("a bug")
+
+    state = serve_module.LiveState()
+    monkeypatch.setattr(serve_module, "build", buggy_build)
+    rebuild = serve_module.Rebuilder(content, content.parent / "site", TEMPLATES, 1, True, state, True, False)
+    assert rebuild(index=False) is False
+    assert state.problems[0]["where"] == "build" and "RuntimeError('a bug')" in state.problems[0]["message"]
+
+    def interrupted_build(**arguments):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(serve_module, "build", interrupted_build)
+    assert serve_module.serve(content, content.parent / "site", TEMPLATES, port=0, quiet=True) == 0
+
+
+def test_a_cache_kept_in_memory_unpickles_each_file_once(content, tmp_path):
+    from generator.build import build, open_cache
+    out = tmp_path / "site"
+    build(content, out, index=False)
+    cache = open_cache(out)
+    path, entry = next(iter(cache.files.items()))
+    first = cache.checked(path, entry.size, entry.mtime_ns)
+    assert first is not None and cache.checked(path, entry.size, entry.mtime_ns) is first
+    assert cache.checked(path, entry.size + 1, entry.mtime_ns) is None
