@@ -25,7 +25,7 @@ from generator.errors import ContentErrors
 from generator.keys import digest_of, page_key, template_digests
 from generator.links import Links, check_links, extract_links
 from generator.loader import Listed, list_content
-from generator.output import Staging
+from generator.output import Staging, listing_digest
 from generator.pages import Page, plan_pages, site_context
 from generator.parallel import MIN_ITEMS, parallel_map
 from generator.progress import silent
@@ -162,18 +162,23 @@ def render_into(staging: Staging, renderer: Renderer, todo: list[Output], jobs: 
         _renderer = _staging = None
 
 
-def index_into(staging: Staging, out_dir: Path, wanted: bool, current: bool, pages: int, progress: Progress,
-               ) -> tuple[int | None, list[str]]:
+def index_into(staging: Staging, out_dir: Path, wanted: bool, current: bool, site_index: str | None,
+               pages: int, progress: Progress) -> tuple[int | None, list[str]]:
     """Index the staged site with Pagefind if asked and the last index is out of date; otherwise
-    keep the last index. Return the pages indexed (None if kept) and a note if it is out of date."""
+    keep the site's index (`site_index` is its key). Return the pages indexed (None if kept) and
+    a note if the index is out of date."""
     if wanted and not current:
+        staging.clear(INDEX_FOLDER)  # Pagefind would leave a spare's old chunks beside its new ones
         progress("indexing", 0, pages)
         indexed = index_site(staging.folder)
         progress("indexing", pages, pages)
         return indexed, []
     if not (out_dir / INDEX_FOLDER).is_dir():
+        staging.clear(INDEX_FOLDER)
         return None, []
-    staging.link_tree(INDEX_FOLDER)
+    if site_index is None or not staging.holds_folder(INDEX_FOLDER, site_index):
+        staging.clear(INDEX_FOLDER)
+        staging.link_tree(INDEX_FOLDER)
     return None, [] if current else ["search index not updated (--no-index); it reflects an earlier build"]
 
 
@@ -187,6 +192,13 @@ def plan_outputs(pages: list[Page], renderer: Renderer, known: dict[int, str], t
     return outputs
 
 
+def same_keys(outputs: list[Output], previous: dict[str, PageEntry]) -> bool:
+    """Whether the last build made exactly these files with these keys."""
+    if len(outputs) != len(previous) - (INDEX_FOLDER in previous):
+        return False
+    return all((entry := previous.get(o.path)) is not None and entry.key == o.key for o in outputs)
+
+
 def unchanged(output: Output, previous: PageEntry | None, out_dir: Path) -> bool:
     """Whether the previous site holds this file as this build would make it (and untouched)."""
     if previous is None or previous.key != output.key:
@@ -198,13 +210,13 @@ def unchanged(output: Output, previous: PageEntry | None, out_dir: Path) -> bool
     return (stat.st_size, stat.st_mtime_ns) == (previous.size, previous.mtime_ns)
 
 
-def output_entries(outputs: list[Output], kept: set[str], previous: dict[str, PageEntry],
-                   links: dict[str, Links], out_dir: Path) -> dict[str, PageEntry]:
+def output_entries(outputs: list[Output], kept: dict[str, PageEntry], links: dict[str, Links],
+                   out_dir: Path) -> dict[str, PageEntry]:
     """The cache entries of this build's files, as they now lie in the output folder."""
     entries = {}
     for output in outputs:
-        if output.path in kept:  # the same file, hard-linked: its entry stands
-            entries[output.path] = previous[output.path]
+        if output.path in kept:  # the same file, kept or hard-linked: its entry stands
+            entries[output.path] = kept[output.path]
             continue
         stat = (out_dir / output.path).stat()
         found = links.get(output.path)
@@ -248,21 +260,26 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
     html_pages = sum(o.path.endswith(".html") for o in outputs)
     clock.lap("plan")
     previous = cache.pages
-    keep = [o for o in outputs if unchanged(o, previous.get(o.path), previous_dir)]
     index_current = previous.get(INDEX_FOLDER) is not None and previous[INDEX_FOLDER].key == index_key and (out_dir / INDEX_FOLDER).is_dir()
-    if commit and len(keep) == len(outputs) == len(previous) - (INDEX_FOLDER in previous) and (index_current or not index):
+    if commit and same_keys(outputs, previous) and (index_current or not index) and cache.outputs_intact(out_dir):
         # Nothing changed in the output (files were only touched): record the new inputs, so the
         # next build takes the fast path above instead of checking these files again.
         cache.save(file_entries, previous, inputs)
         return BuildResult(html_pages, len(outputs), 0, None, clock.total(), clock.stages, ("nothing changed",))
-    kept = {o.path for o in keep}
-    with Staging(out_dir) as staging:
-        for output in keep if commit else ():  # a check needs only their links, from the cache
-            staging.link(output.path)
+    # The site this build replaces is kept as the spare if the cache will say what it holds.
+    with Staging(out_dir, cache.spare if commit else None, keep_replaced=cache.path is not None) as staging:
+        kept = {o.path: cache.spare[o.path] for o in outputs if staging.holds(o.path, o.key)}
+        linked = {o.path: previous[o.path] for o in outputs
+                  if o.path not in kept and unchanged(o, previous.get(o.path), previous_dir)}
+        if commit:  # a check needs only their links, from the cache
+            staging.keep_only({o.path for o in outputs})
+            for path in linked:
+                staging.link(path)
+        kept.update(linked)
         clock.lap("link")
         rendered = render_into(staging, renderer, [o for o in outputs if o.path not in kept], jobs, progress)
         clock.lap("render")
-        links = {path: pickle.loads(previous[path].links) for path in kept if path.endswith(".html")}
+        links = {path: pickle.loads(entry.links) for path, entry in kept.items() if path.endswith(".html")}
         links.update((path, found) for path, found in rendered.items() if found is not None)
         broken = check_links(links, {o.path for o in outputs})
         if broken:
@@ -270,15 +287,17 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         clock.lap("links")
         if not commit:
             return BuildResult(html_pages, len(outputs), len(rendered), None, clock.total(), clock.stages)
-        indexed, notes = index_into(staging, out_dir, index, index_current, html_pages, progress)
+        site_index = previous[INDEX_FOLDER].key if INDEX_FOLDER in previous else None
+        indexed, notes = index_into(staging, out_dir, index, index_current, site_index, html_pages, progress)
         clock.lap("index")
+        replaced = out_dir.exists()
         staging.commit()
-    page_entries = output_entries(outputs, kept, previous, links, out_dir)
-    if indexed is not None or index_current:
-        page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0, b"")
-    elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():
+    page_entries = output_entries(outputs, kept, links, out_dir)
+    if indexed is not None:
+        page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0, listing_digest(out_dir / INDEX_FOLDER))
+    elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():  # kept: linked or held as it was
         page_entries[INDEX_FOLDER] = previous[INDEX_FOLDER]
-    cache.save(file_entries, page_entries, inputs)
+    cache.save(file_entries, page_entries, inputs, spare=previous if replaced else {})
     clock.lap("save")
     return BuildResult(html_pages, len(outputs), len(rendered), indexed, clock.total(), clock.stages, tuple(notes))
 

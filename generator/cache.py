@@ -1,11 +1,12 @@
 """cache.py — what the last build made, so the next one redoes only what changed.
 
-Two tables in one SQLite file beside the output folder:
+Three tables in one SQLite file beside the output folder:
 - files: each content file's size, mtime and SHA-256, and its checked result (model, problems,
   references), so an unchanged file is neither read nor parsed again;
 - pages: each output file's key (a digest of its template and everything in its context), and
   the size and mtime it had in the output folder, so an unchanged page is hard-linked from the
-  previous site instead of rendered, and one edited in site/ by hand is noticed and redone.
+  previous site instead of rendered, and one edited in site/ by hand is noticed and redone;
+- spare: the same for the site the last build replaced, kept as the spare folder (output.py).
 
 The cache is an optimisation only: it records the code and library versions it was made with,
 and one made by other code, or unreadable in any way, is dropped and rebuilt, never trusted.
@@ -40,7 +41,7 @@ class PageEntry:
     key: str
     size: int
     mtime_ns: int
-    links: bytes  # pickled (links, ids) for the link check
+    links: bytes  # pickled (links, ids) for the link check; for the search index, its listing digest
 
 
 def code_fingerprint() -> str:
@@ -65,6 +66,7 @@ class BuildCache:
         self.path, self.fingerprint = path, fingerprint
         self.files: dict[str, FileEntry] = {}
         self.pages: dict[str, PageEntry] = {}
+        self.spare: dict[str, PageEntry] = {}
         self.inputs = ""  # the digest of every input of the last build (see build.inputs_digest)
         self.dropped = ""  # why a cache that was there could not be used
         self._unpickled: dict[str, tuple[FileEntry, Checked]] = {}  # kept for the next build in this process
@@ -72,7 +74,7 @@ class BuildCache:
             try:
                 self._read()
             except (sqlite3.Error, ValueError, KeyError) as exc:
-                self.files, self.pages = {}, {}
+                self.files, self.pages, self.spare = {}, {}, {}
                 self.dropped = f"the build cache {path} could not be read ({exc}); building without it"
 
     def _read(self) -> None:
@@ -82,7 +84,8 @@ class BuildCache:
                 return  # made by other code or other library versions: stale, so start afresh
             self.inputs = meta.get("inputs", "")
             self.files = {row[0]: FileEntry(*row[1:]) for row in db.execute("SELECT path, size, mtime_ns, sha, checked FROM files")}
-            self.pages = {row[0]: PageEntry(*row[1:]) for row in db.execute("SELECT path, key, size, mtime_ns, links FROM pages")}
+            self.pages, self.spare = ({row[0]: PageEntry(*row[1:]) for row in db.execute(f"SELECT path, key, size, mtime_ns, links FROM {table}")}
+                                      for table in ("pages", "spare"))
 
     def outputs_intact(self, out_dir: Path) -> bool:
         """Whether every file the last build wrote is still in `out_dir` as it was written."""
@@ -111,9 +114,12 @@ class BuildCache:
         self._unpickled[path] = (entry, result)
         return result
 
-    def save(self, files: dict[str, FileEntry], pages: dict[str, PageEntry], inputs: str) -> None:
+    def save(self, files: dict[str, FileEntry], pages: dict[str, PageEntry], inputs: str,
+             spare: dict[str, PageEntry] | None = None) -> None:
         """Make the cache this build's: rows that changed are written, rows now gone deleted,
-        all in one SQLite transaction, so a crash leaves the old cache whole."""
+        all in one SQLite transaction, so a crash leaves the old cache whole. `spare` describes
+        the spare folder (by default, as before)."""
+        spare = self.spare if spare is None else spare
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,14 +130,15 @@ class BuildCache:
             with sqlite3.connect(self.path) as db:
                 db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
                 db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT, mtime_ns INT, sha TEXT, checked BLOB)")
-                db.execute("CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT, links BLOB)")
+                for table in ("pages", "spare"):
+                    db.execute(f"CREATE TABLE IF NOT EXISTS {table} (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT, links BLOB)")
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                [("fingerprint", self.fingerprint), ("inputs", inputs)])
-                for table, new, old in (("files", files, self.files), ("pages", pages, self.pages)):
+                for table, new, old in (("files", files, self.files), ("pages", pages, self.pages), ("spare", spare, self.spare)):
                     db.executemany(f"DELETE FROM {table} WHERE path = ?", ((path,) for path in old.keys() - new.keys()))
                     changed = [(path, *entry.__dict__.values()) for path, entry in new.items() if old.get(path) != entry]
                     db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?)", changed)
         except sqlite3.Error:
             self.path.unlink(missing_ok=True)  # better no cache than a doubtful one
             raise
-        self.files, self.pages, self.inputs = files, pages, inputs
+        self.files, self.pages, self.spare, self.inputs = files, pages, spare, inputs

@@ -2,43 +2,71 @@
 
 The previous site stays untouched until the new one is complete (indexed included); a build
 that fails or is interrupted at any point removes its staging folder and leaves the old output
-exactly as it was. Files that did not change are hard-linked from the previous site into the
-staging folder instead of written again, which keeps the swap atomic and the rebuild cheap.
+exactly as it was.
+
+The site the swap replaces is not deleted: it is kept beside the output as the spare
+(`.site.spare`), and the next build stages into it, two builds behind, bringing it up to date
+instead of building a folder of 30,000 files from nothing. Files that did not change since it
+was the site stay; files the last build changed are hard-linked from the current site; only
+what this build changes is written. A file is never written in place (it may be a hard link
+shared with the live site): it is unlinked first and written anew.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import hashlib
 import os
 import shutil
 import subprocess
-import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.errors import BuildError
 
+if TYPE_CHECKING:
+    from generator.cache import PageEntry
+
 
 class Staging:
-    """A staging folder beside `out_dir`; `commit()` swaps it in, leaving it undoes everything."""
+    """A staging folder beside `out_dir`; `commit()` swaps it in, leaving it undoes everything.
 
-    def __init__(self, out_dir: Path):
+    With `spare` (the cache's entries for the files the spare folder held when it was last the
+    site), the spare becomes the staging folder; `holds` says which files it already has. With
+    `keep_replaced`, the site the commit replaces becomes the spare; otherwise it is deleted."""
+
+    def __init__(self, out_dir: Path, spare: dict[str, PageEntry] | None = None, keep_replaced: bool = False):
         self.out_dir = out_dir.resolve()
-        self.folder = self.out_dir.with_name(f".{self.out_dir.name}.staging-{os.getpid()}")
-        self._retired = self.out_dir.with_name(f".{self.out_dir.name}.previous-{uuid.uuid4().hex[:12]}")
+        self.keep_replaced = keep_replaced
+        self.folder = self.sibling(f"staging-{os.getpid()}")
+        self.spare_folder = self.sibling("spare")
+        self._manifest = spare or {}
+        self.present: dict[str, tuple[int, int]] = {}  # files in the staging folder: (size, mtime_ns)
+        self._reused = False
         self._made: set[str] = set()
         self._source, self._target = f"{self.out_dir}{os.sep}", f"{self.folder}{os.sep}"
+
+    def sibling(self, role: str) -> Path:
+        return self.out_dir.with_name(f".{self.out_dir.name}.{role}")
 
     def __enter__(self) -> Staging:
         shutil.rmtree(self.folder, ignore_errors=True)
         # Replaced sites whose background deletion did not finish (the machine stopped first).
         for leftover in self.out_dir.parent.glob(f".{self.out_dir.name}.previous-*"):
             remove_in_background(leftover)
-        self._guard(self.folder.mkdir, parents=True)
+        if self._manifest and self.spare_folder.is_dir():
+            self._guard(os.replace, self.spare_folder, self.folder)  # a build that dies here leaves no spare
+            self.present, self._made = walk(self.folder)
+            self._reused = True
+        else:
+            if self.spare_folder.exists():  # its contents are unknown: not worth sorting out
+                retire(self.spare_folder, self.out_dir)
+            self._guard(self.folder.mkdir, parents=True)
         return self
 
     def __exit__(self, *exc_info) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
-        if self._retired.exists():
-            remove_in_background(self._retired)
 
     def _guard(self, action, *args, **kwargs):
         try:
@@ -46,13 +74,49 @@ class Staging:
         except OSError as exc:
             raise BuildError(f"could not write the site to {self.out_dir}: {exc}") from exc
 
+    def holds(self, relative: str, key: str) -> bool:
+        """Whether the staging folder (a reused spare) already has this file as this key makes it."""
+        held = self._manifest.get(relative)
+        return held is not None and held.key == key and self.present.get(relative) == (held.size, held.mtime_ns)
+
+    def holds_folder(self, relative: str, key: str) -> bool:
+        """The same for a folder recorded whole, such as the search index: its entry's `links`
+        holds the folder's listing digest (see `listing_digest`)."""
+        held = self._manifest.get(relative)
+        return (self._reused and held is not None and held.key == key and os.path.isdir(self._target + relative)
+                and held.links == listing_digest(self.folder / relative))
+
+    def keep_only(self, wanted: set[str]) -> None:
+        """Delete every file of a reused spare that this build does not make, and the folders that
+        leaves empty; call before writing, so no stale file or folder stands in a new one's way."""
+        emptied = set()
+        for relative in sorted(self.present.keys() - wanted):
+            self._guard(os.unlink, self._target + relative)
+            del self.present[relative]
+            emptied.add(relative.rpartition("/")[0])
+        for folder in sorted(emptied, key=len, reverse=True):  # deepest first
+            while folder:
+                try:
+                    os.rmdir(self._target + folder)
+                except OSError:  # not empty: it holds a file this build keeps or makes
+                    break
+                self._made.discard(folder)
+                folder = folder.rpartition("/")[0]
+
+    def clear(self, relative: str) -> None:
+        """Remove a folder of the staging folder, such as a search index about to be replaced."""
+        shutil.rmtree(self._target + relative, ignore_errors=True)
+
     def _parent(self, relative: str) -> str:
         # Plain strings, not Path objects: a rebuild links tens of thousands of files.
         folder = relative.rpartition("/")[0]
         if folder not in self._made:
             self._guard(os.makedirs, self._target + folder, exist_ok=True)
             self._made.add(folder)
-        return self._target + relative
+        target = self._target + relative
+        if self._reused and relative in self.present:
+            self._guard(os.unlink, target)  # never write through a link shared with the live site
+        return target
 
     def write(self, relative: str, data: bytes) -> None:
         target = self._parent(relative)
@@ -60,7 +124,7 @@ class Staging:
             self._guard(file.write, data)
 
     def link(self, relative: str) -> None:
-        """Take an unchanged file from the previous site (a hard link; a copy where links fail)."""
+        """Take an unchanged file from the current site (a hard link; a copy where links fail)."""
         source, target = self._source + relative, self._parent(relative)
         try:
             os.link(source, target)
@@ -68,21 +132,87 @@ class Staging:
             self._guard(shutil.copy2, source, target)
 
     def link_tree(self, relative: str) -> None:
-        """Take a whole folder of the previous site, such as the search index kept by --no-index."""
+        """Take a whole folder of the current site, such as the search index kept by --no-index."""
         for file in sorted((self.out_dir / relative).rglob("*")):
             if file.is_file():
                 self.link(file.relative_to(self.out_dir).as_posix())
 
     def commit(self) -> None:
-        """Swap the staging folder in as the output folder."""
-        if self.out_dir.exists():
-            self._guard(os.replace, self.out_dir, self._retired)
-        try:
+        """Swap the staging folder in as the output folder; the replaced site becomes the spare."""
+        if not self.out_dir.exists():
             self._guard(os.replace, self.folder, self.out_dir)
-        except BuildError:
-            if self._retired.exists():
-                os.replace(self._retired, self.out_dir)  # put the previous site back
-            raise
+            return
+        if self._guard(exchange, self.folder, self.out_dir):
+            try:
+                os.replace(self.folder, self.spare_folder)
+            except OSError:
+                return  # the new site is in place; without a spare the next build starts afresh
+        else:
+            # No atomic exchange here (not Linux, or a file system without it): two renames,
+            # with a moment between them when there is no site.
+            self._guard(os.replace, self.out_dir, self.spare_folder)
+            try:
+                self._guard(os.replace, self.folder, self.out_dir)
+            except BuildError:
+                os.replace(self.spare_folder, self.out_dir)  # put the previous site back
+                raise
+        if not self.keep_replaced:
+            retire(self.spare_folder, self.out_dir)
+
+
+def walk(root: Path, skip: str = "pagefind") -> tuple[dict[str, tuple[int, int]], set[str]]:
+    """Every file under `root` with its size and mtime, and every folder, as paths relative to
+    `root` (the top folder `skip` aside: the search index is kept or replaced whole); one scandir
+    and one stat per file."""
+    files, folders = {}, {""}
+    pending = [("", str(root))]
+    while pending:
+        relative, absolute = pending.pop()
+        with os.scandir(absolute) as entries:
+            for entry in entries:
+                name = f"{relative}/{entry.name}" if relative else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if name != skip:
+                        folders.add(name)
+                        pending.append((name, entry.path))
+                else:
+                    stat = entry.stat(follow_symlinks=False)
+                    files[name] = (stat.st_size, stat.st_mtime_ns)
+    return files, folders
+
+
+def listing_digest(folder: Path) -> bytes:
+    """A digest of the names, sizes and mtimes of every file in a folder: what it holds, as far
+    as a build can tell without reading it."""
+    files, _ = walk(folder, skip="")
+    return hashlib.sha256(repr(sorted(files.items())).encode()).digest()
+
+
+_RENAME_EXCHANGE, _AT_FDCWD = 2, -100
+_renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None) if os.name == "posix" else None
+
+
+def exchange(first: Path, second: Path) -> bool:
+    """Swap two folders in one step, so that `second` is never missing; False where this system
+    cannot (Linux's renameat2 with RENAME_EXCHANGE, which the standard library does not offer)."""
+    if _renameat2 is None:
+        return False
+    if _renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(second))
+
+
+def retire(folder: Path, out_dir: Path) -> None:
+    """Move a folder out of the way under a unique name and delete it in the background."""
+    retired = out_dir.with_name(f".{out_dir.name}.previous-{os.urandom(6).hex()}")
+    try:
+        os.replace(folder, retired)
+    except OSError:
+        return
+    remove_in_background(retired)
 
 
 def remove_in_background(folder: Path) -> None:

@@ -139,3 +139,78 @@ def test_check_from_the_cache_still_finds_a_broken_link_and_a_template_error(pro
     edit(templates / "deal_list.html", "{% block main %}", "{% block main %}{{ no_such_value }}")
     with pytest.raises(BuildError, match="no_such_value"):
         check(content, templates=templates, site_dir=out)
+
+
+def test_rebuilds_stage_into_the_replaced_site_and_still_match_a_cold_build(project, tmp_path):
+    content, templates, out = project
+    spare = out.with_name(".site.spare")
+    tank = content / "deals/undated-chile-norway-fixture-tank.md"
+    changes = [
+        lambda: edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief"),
+        lambda: (content / "deals/2020-chile-norway-fixture-tank.md").write_text(
+            tank.read_text().replace("[Fixture] Chile and Norway discuss tanks", "[Fixture] A second tank brief")),
+        lambda: edit(templates / "deal.html", "<h2 id=\"facts\">Facts</h2>", "<h2 id=\"facts\">The facts</h2>"),
+        lambda: tank.unlink(),
+        lambda: edit(content / "systems/fixture-tank.yaml", "name: Fixture Tank", "name: Fixture Tank Mk 2"),
+        lambda: edit(content / BRIEF, "summary: An edited synthetic brief", "summary: A synthetic brief"),
+    ]
+    for number, change in enumerate(changes):
+        change()
+        result = build(content, out, templates=templates, index=False)
+        assert 0 < result.rendered < result.files, f"change {number}: only what changed is rendered"
+        assert spare.is_dir(), "the replaced site is kept for the next build"
+        assert_same_as_cold(content, templates, out, tmp_path)
+
+
+def test_a_spare_changed_by_hand_is_put_right(project, tmp_path):
+    content, templates, out = project
+    edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
+    build(content, out, templates=templates, index=False)
+    spare = out.with_name(".site.spare")
+    (spare / "about/index.html").write_text("vandalised")
+    write_tree(spare, {"stray.txt": "not made by the build", "deals/stray/index.html": "<p>stray</p>"})
+    (spare / "data/deals.csv").unlink()
+    edit(content / BRIEF, "summary: An edited synthetic brief", "summary: A synthetic brief")
+    build(content, out, templates=templates, index=False)
+    assert_same_as_cold(content, templates, out, tmp_path)
+
+
+def test_a_failed_build_in_the_spare_never_touches_the_live_site(project):
+    """The spare shares unchanged files with the live site as hard links: a build must replace
+    them, never write into them, or a failure after rendering would change the live site."""
+    content, templates, out = project
+    edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
+    build(content, out, templates=templates, index=False)  # the live site now shares most files with the spare
+    before = snapshot(out)
+    edit(templates / "about.html", "</h1>", "</h1><p>A changed about page.</p>")
+    edit(templates / "deal.html", "<h2 id=\"facts\">Facts</h2>", "<h2 id=\"facts\"><a href=\"/no-such-page/\">Facts</a></h2>")
+    with pytest.raises(ContentErrors, match="no-such-page"):
+        build(content, out, templates=templates, index=False)
+    assert snapshot(out) == before
+    assert sorted(p.name for p in out.parent.iterdir() if p.name.startswith(".site")) == [".site.archive-cache.sqlite"]
+
+
+def test_the_search_index_follows_the_site_through_the_spare(content, tmp_path):
+    out = tmp_path / "site"
+    spare_index = out.with_name(".site.spare") / "pagefind"
+    build(content, out)
+    edits = iter(["An edited", "A twice edited", "A thrice edited"])
+    summary = "A"
+
+    def edit_and_build(index: bool):
+        nonlocal summary
+        new = next(edits)
+        edit(content / BRIEF, f"summary: {summary} synthetic brief", f"summary: {new} synthetic brief")
+        summary = new
+        return build(content, out, index=index)
+
+    kept = edit_and_build(index=False)  # the index is kept, linked from the site
+    assert kept.notes == ("search index not updated (--no-index); it reflects an earlier build",)
+    (spare_index / "stale-chunk.pf_fragment").write_text("not part of the index")
+    edit_and_build(index=False)  # stages into the spare, whose index no longer matches its record
+    assert not (out / "pagefind" / "stale-chunk.pf_fragment").exists()
+    assert (out / "pagefind" / "pagefind-entry.json").is_file()
+    (spare_index / "stale-chunk.pf_fragment").write_text("not part of the index")
+    indexed = edit_and_build(index=True)  # Pagefind runs in the spare, after clearing its old index
+    assert indexed.indexed and not (out / "pagefind" / "stale-chunk.pf_fragment").exists()
+    assert (out / "pagefind" / "pagefind-entry.json").is_file()

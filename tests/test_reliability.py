@@ -131,7 +131,19 @@ def test_an_interrupted_build_leaves_the_previous_site(previous_site, monkeypatc
     assert_untouched(out, before)
 
 
-def test_a_failed_swap_puts_the_previous_site_back(previous_site, monkeypatch):
+def test_a_failed_swap_leaves_the_previous_site(previous_site, monkeypatch):
+    out, before = previous_site
+
+    def exchange_fails(first, second):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(generator.output, "exchange", exchange_fails)
+    with pytest.raises(BuildError, match="Input/output error"):
+        build(FIXTURE_CONTENT, out, index=False, use_cache=False)
+    assert_untouched(out, before)
+
+
+def test_without_an_atomic_exchange_a_failed_swap_puts_the_previous_site_back(previous_site, monkeypatch):
     out, before = previous_site
     real_replace, calls = os.replace, []
 
@@ -141,6 +153,7 @@ def test_a_failed_swap_puts_the_previous_site_back(previous_site, monkeypatch):
             raise OSError(5, "Input/output error")
         real_replace(source, target)
 
+    monkeypatch.setattr(generator.output, "exchange", lambda first, second: False)
     monkeypatch.setattr(generator.output.os, "replace", second_replace_fails)
     with pytest.raises(BuildError, match="Input/output error"):
         build(FIXTURE_CONTENT, out, index=False, use_cache=False)

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.output import Staging
-from tests.conftest import names_once_settled
+from generator.output import Staging, exchange
+from tests.conftest import names_once_settled, write_tree
 
 
 def read_all(root: Path) -> dict:
@@ -45,3 +45,21 @@ def test_a_failure_before_the_swap_leaves_the_previous_site_in_place(tmp_path):
             raise RuntimeError("Pagefind failed")
     assert read_all(out) == {"index.html": b"previous"}
     assert names_once_settled(tmp_path, 1) == ["site"]
+
+
+def test_exchange_swaps_two_folders_in_one_step(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    write_tree(first, {"a.txt": "first"})
+    write_tree(second, {"b.txt": "second"})
+    assert exchange(first, second)  # Linux: renameat2 with RENAME_EXCHANGE
+    assert read_all(first) == {"b.txt": b"second"} and read_all(second) == {"a.txt": b"first"}
+
+
+def test_a_replaced_site_is_kept_as_the_spare_only_when_asked(tmp_path):
+    out = tmp_path / "site"
+    publish(out, {"index.html": b"one"})
+    with Staging(out, keep_replaced=True) as staging:
+        staging.write("index.html", b"two")
+        staging.commit()
+    assert read_all(out) == {"index.html": b"two"}
+    assert read_all(tmp_path / ".site.spare") == {"index.html": b"one"}
