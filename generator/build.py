@@ -22,9 +22,11 @@ from typing import Callable
 from generator.archive import Archive, build_archive
 from generator.cache import BuildCache, FileEntry, PageEntry, code_fingerprint
 from generator.errors import ContentErrors
+from generator.exports import FROM_FRAGMENTS, Fragments, fragments_of
 from generator.keys import digest_of, page_key, template_digests
 from generator.links import Links, check_links, extract_links
 from generator.loader import Listed, list_content
+from generator.model import Deal
 from generator.output import Staging, listing_digest
 from generator.pages import Page, plan_pages, site_context
 from generator.parallel import MIN_ITEMS, parallel_map
@@ -148,6 +150,28 @@ def _render_output(output: Output) -> tuple[str, Links | None]:
     return output.path, extract_links(data) if output.path.endswith(".html") else None
 
 
+def _encode(deal: Deal) -> Fragments:
+    return fragments_of(deal, _renderer.names)
+
+
+def encode_fragments(renderer: Renderer, deals: tuple[Deal, ...], known: dict[int, str], names: str,
+                     cached: dict[str, Fragments], jobs: int | None) -> dict[str, Fragments]:
+    """Give the renderer each brief's share of the whole-archive exports: from the cache where the
+    brief's file and the site-wide names are unchanged, encoded on every core where not. Returns
+    them by key, for the cache."""
+    global _renderer
+    keys = [f"{known[id(deal)]}|{names}" for deal in deals]
+    missing = [deal for deal, key in zip(deals, keys) if key not in cached]
+    _renderer = renderer
+    try:
+        encoded = dict(zip((id(deal) for deal in missing), parallel_map(_encode, missing, jobs)))
+    finally:
+        _renderer = None
+    fragments = {key: cached[key] if key in cached else encoded[id(deal)] for deal, key in zip(deals, keys)}
+    renderer.fragments = {id(deal): fragments[key] for deal, key in zip(deals, keys)}
+    return fragments
+
+
 def render_into(staging: Staging, renderer: Renderer, todo: list[Output], jobs: int | None,
                 progress: Progress) -> dict[str, Links | None]:
     """Render files into the staging folder, on every core; return each page's links."""
@@ -182,9 +206,8 @@ def index_into(staging: Staging, out_dir: Path, wanted: bool, current: bool, sit
     return None, [] if current else ["search index not updated (--no-index); it reflects an earlier build"]
 
 
-def plan_outputs(pages: list[Page], renderer: Renderer, known: dict[int, str], templates: Path) -> list[Output]:
-    """Every file of the site with its cache key."""
-    names = digest_of(renderer.names, {})
+def plan_outputs(pages: list[Page], names: str, renderer: Renderer, known: dict[int, str], templates: Path) -> list[Output]:
+    """Every file of the site with its cache key (`names`: the digest of the site-wide names)."""
     digests = template_digests(renderer.env, templates)
     outputs = [Output(page.path, page_key(page, known, names, digests), page) for page in pages]
     for path, data in static_files(templates / "static").items():
@@ -255,7 +278,8 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
     clock.lap("load")
     pages = plan_pages(archive)
     renderer = Renderer(templates, site_context(archive))
-    outputs = plan_outputs(pages, renderer, known, templates)
+    names = digest_of(renderer.names, {})
+    outputs = plan_outputs(pages, names, renderer, known, templates)
     index_key = hashlib.sha256("".join(o.key for o in outputs if o.page and o.page.indexed).encode()).hexdigest()
     html_pages = sum(o.path.endswith(".html") for o in outputs)
     clock.lap("plan")
@@ -277,7 +301,11 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
                 staging.link(path)
         kept.update(linked)
         clock.lap("link")
-        rendered = render_into(staging, renderer, [o for o in outputs if o.path not in kept], jobs, progress)
+        todo = [o for o in outputs if o.path not in kept]
+        fragments = None
+        if any(o.page and o.page.export in FROM_FRAGMENTS for o in todo):
+            fragments = encode_fragments(renderer, archive.deals, known, names, cache.fragments(), jobs)
+        rendered = render_into(staging, renderer, todo, jobs, progress)
         clock.lap("render")
         links = {path: pickle.loads(entry.links) for path, entry in kept.items() if path.endswith(".html")}
         links.update((path, found) for path, found in rendered.items() if found is not None)
@@ -297,7 +325,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0, listing_digest(out_dir / INDEX_FOLDER))
     elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():  # kept: linked or held as it was
         page_entries[INDEX_FOLDER] = previous[INDEX_FOLDER]
-    cache.save(file_entries, page_entries, inputs, spare=previous if replaced else {})
+    cache.save(file_entries, page_entries, inputs, spare=previous if replaced else {}, fragments=fragments)
     clock.lap("save")
     return BuildResult(html_pages, len(outputs), len(rendered), indexed, clock.total(), clock.stages, tuple(notes))
 

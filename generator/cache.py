@@ -1,12 +1,14 @@
 """cache.py — what the last build made, so the next one redoes only what changed.
 
-Three tables in one SQLite file beside the output folder:
+Four tables in one SQLite file beside the output folder:
 - files: each content file's size, mtime and SHA-256, and its checked result (model, problems,
   references), so an unchanged file is neither read nor parsed again;
 - pages: each output file's key (a digest of its template and everything in its context), and
   the size and mtime it had in the output folder, so an unchanged page is hard-linked from the
   previous site instead of rendered, and one edited in site/ by hand is noticed and redone;
-- spare: the same for the site the last build replaced, kept as the spare folder (output.py).
+- spare: the same for the site the last build replaced, kept as the spare folder (output.py);
+- fragments: each brief's share of the whole-archive exports, encoded (exports.Fragments), so
+  a rebuild re-encodes only the briefs that changed. Read only when an export is rendered.
 
 The cache is an optimisation only: it records the code and library versions it was made with,
 and one made by other code, or unreadable in any way, is dropped and rebuilt, never trusted.
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from generator.exports import Fragments
 from generator.validate import Checked
 
 FORMAT = "1"
@@ -70,6 +73,8 @@ class BuildCache:
         self.inputs = ""  # the digest of every input of the last build (see build.inputs_digest)
         self.dropped = ""  # why a cache that was there could not be used
         self._unpickled: dict[str, tuple[FileEntry, Checked]] = {}  # kept for the next build in this process
+        self._fragments: dict[str, Fragments] | None = None  # read on first use
+        self._trusted = False  # whether the file on disk was made by this code
         if path is not None and path.exists():
             try:
                 self._read()
@@ -86,6 +91,7 @@ class BuildCache:
             self.files = {row[0]: FileEntry(*row[1:]) for row in db.execute("SELECT path, size, mtime_ns, sha, checked FROM files")}
             self.pages, self.spare = ({row[0]: PageEntry(*row[1:]) for row in db.execute(f"SELECT path, key, size, mtime_ns, links FROM {table}")}
                                       for table in ("pages", "spare"))
+            self._trusted = True
 
     def outputs_intact(self, out_dir: Path) -> bool:
         """Whether every file the last build wrote is still in `out_dir` as it was written."""
@@ -114,12 +120,27 @@ class BuildCache:
         self._unpickled[path] = (entry, result)
         return result
 
+    def fragments(self) -> dict[str, Fragments]:
+        """Each brief's encoded export share, by key (see build.encode_fragments)."""
+        if self._fragments is None:
+            self._fragments = {}
+            if self._trusted:
+                try:
+                    with sqlite3.connect(self.path) as db:
+                        rows = db.execute("SELECT key, json, deal_row, delivery_rows FROM fragments").fetchall()
+                    self._fragments = {row[0]: Fragments(*row[1:]) for row in rows}
+                except sqlite3.Error:
+                    pass  # an older cache without them: they are encoded again
+        return self._fragments
+
     def save(self, files: dict[str, FileEntry], pages: dict[str, PageEntry], inputs: str,
-             spare: dict[str, PageEntry] | None = None) -> None:
+             spare: dict[str, PageEntry] | None = None, fragments: dict[str, Fragments] | None = None) -> None:
         """Make the cache this build's: rows that changed are written, rows now gone deleted,
-        all in one SQLite transaction, so a crash leaves the old cache whole. `spare` describes
-        the spare folder (by default, as before)."""
+        all in one SQLite transaction, so a crash leaves the old cache whole. `spare` and
+        `fragments` are left as they were when not given."""
         spare = self.spare if spare is None else spare
+        old_fragments = self.fragments() if fragments is not None else {}
+        fragments = old_fragments if fragments is None else fragments
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,13 +153,18 @@ class BuildCache:
                 db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT, mtime_ns INT, sha TEXT, checked BLOB)")
                 for table in ("pages", "spare"):
                     db.execute(f"CREATE TABLE IF NOT EXISTS {table} (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT, links BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, json TEXT, deal_row TEXT, delivery_rows TEXT)")
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                [("fingerprint", self.fingerprint), ("inputs", inputs)])
-                for table, new, old in (("files", files, self.files), ("pages", pages, self.pages), ("spare", spare, self.spare)):
-                    db.executemany(f"DELETE FROM {table} WHERE path = ?", ((path,) for path in old.keys() - new.keys()))
+                for table, column, new, old in (("files", "path", files, self.files), ("pages", "path", pages, self.pages),
+                                                ("spare", "path", spare, self.spare),
+                                                ("fragments", "key", fragments, old_fragments)):
+                    db.executemany(f"DELETE FROM {table} WHERE {column} = ?", ((path,) for path in old.keys() - new.keys()))
                     changed = [(path, *entry.__dict__.values()) for path, entry in new.items() if old.get(path) != entry]
-                    db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?)", changed)
+                    if changed:
+                        db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({', '.join('?' * len(changed[0]))})", changed)
         except sqlite3.Error:
             self.path.unlink(missing_ok=True)  # better no cache than a doubtful one
             raise
         self.files, self.pages, self.spare, self.inputs = files, pages, spare, inputs
+        self._fragments, self._trusted = fragments, True

@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from generator.dates import PartialDate
 from generator.model import Deal, Fact, Source
@@ -72,19 +74,21 @@ def absolute(names: dict, url: str) -> str:
     return names["site"].base_url.rstrip("/") + url
 
 
-def deals_json(names: dict, deals: tuple[Deal, ...]) -> bytes:
-    document = {"title": names["site"].title, "schema": absolute(names, "/data/deals.schema.json"),
-                "deals": [deal_data(deal, names) for deal in deals]}
+def deals_json(names: dict, deals: tuple[Deal, ...], fragment: Fragmenter) -> bytes:
+    """The whole archive as one JSON document, joined from each brief's encoded share."""
     # No indent: only then does json use its C encoder (ten times faster on a large archive).
-    return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    head = json.dumps({"title": names["site"].title, "schema": absolute(names, "/data/deals.schema.json")},
+                      ensure_ascii=False, separators=(",", ":"))
+    return (head[:-1] + ',"deals":[' + ",".join(fragment(deal).json for deal in deals) + "]}\n").encode("utf-8")
 
 
-def _csv(columns: list[str], rows: list[dict]) -> bytes:
+def _csv(columns: list[str], rows: list[dict], header: bool = True) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     writer.writerows({key: "" if value is None else value for key, value in row.items()} for row in rows)
-    return buffer.getvalue().encode("utf-8")
+    return buffer.getvalue()
 
 
 def deal_row(deal: Deal, names: dict) -> dict:
@@ -107,26 +111,43 @@ def deal_row(deal: Deal, names: dict) -> dict:
     }
 
 
-def deals_csv(names: dict, deals: tuple[Deal, ...]) -> bytes:
-    return _csv(DEAL_COLUMNS, [deal_row(deal, names) for deal in deals])
+def deals_csv(names: dict, deals: tuple[Deal, ...], fragment: Fragmenter) -> bytes:
+    return (_csv(DEAL_COLUMNS, []) + "".join(fragment(deal).deal_row for deal in deals)).encode("utf-8")
 
 
-def deliveries_csv(names: dict, deals: tuple[Deal, ...]) -> bytes:
+def deliveries_csv(names: dict, deals: tuple[Deal, ...], fragment: Fragmenter) -> bytes:
     """One row per reported delivery, principal and alternative, like SIPRI's trade register."""
-    rows = []
-    for deal in deals:
-        titles = {source.id: source.title for source in deal.sources}
-        for delivery in deal.deliveries:
-            for report in delivery.reports:
-                rows.append({
-                    "slug": deal.slug, "url": absolute(names, deal_url(deal)),
-                    "supplier_code": deal.supplier, "supplier": names["parties"][deal.supplier].name,
-                    "recipient_code": deal.recipient, "recipient": names["parties"][deal.recipient].name,
-                    "system": names["systems"][deal.system].name, "delivery_date": iso(report.date),
-                    "quantity": report.quantity, "estimate": "yes" if report.estimate else "no", "note": report.note,
-                    "sources": "; ".join(titles[i] for i in report.sources),
-                })
-    return _csv(DELIVERY_COLUMNS, rows)
+    return (_csv(DELIVERY_COLUMNS, []) + "".join(fragment(deal).delivery_rows for deal in deals)).encode("utf-8")
+
+
+def delivery_rows(deal: Deal, names: dict) -> list[dict]:
+    titles = {source.id: source.title for source in deal.sources}
+    return [{
+        "slug": deal.slug, "url": absolute(names, deal_url(deal)),
+        "supplier_code": deal.supplier, "supplier": names["parties"][deal.supplier].name,
+        "recipient_code": deal.recipient, "recipient": names["parties"][deal.recipient].name,
+        "system": names["systems"][deal.system].name, "delivery_date": iso(report.date),
+        "quantity": report.quantity, "estimate": "yes" if report.estimate else "no", "note": report.note,
+        "sources": "; ".join(titles[i] for i in report.sources),
+    } for delivery in deal.deliveries for report in delivery.reports]
+
+
+@dataclass(frozen=True)
+class Fragments:
+    """One brief's share of the whole-archive exports, already encoded. Cached by the build (keyed
+    by the brief's file and the site-wide names), so a rebuild encodes only the briefs that changed."""
+    json: str
+    deal_row: str
+    delivery_rows: str
+
+
+Fragmenter = Callable[[Deal], Fragments]
+
+
+def fragments_of(deal: Deal, names: dict) -> Fragments:
+    return Fragments(json.dumps(deal_data(deal, names), ensure_ascii=False, separators=(",", ":")),
+                     _csv(DEAL_COLUMNS, [deal_row(deal, names)], header=False),
+                     _csv(DELIVERY_COLUMNS, delivery_rows(deal, names), header=False))
 
 
 def bibtex(names: dict, deal: Deal) -> bytes:
@@ -158,6 +179,8 @@ def schema(names: dict) -> bytes:
     return SCHEMA_FILE.read_bytes()
 
 
-# What a Page with `export` set is rendered by: each takes the site-wide names and the page's context.
+# What a Page with `export` set is rendered by: each takes the site-wide names and the page's
+# context; those that list many briefs also take where to find each brief's Fragments.
 EXPORTS = {"deals_json": deals_json, "deals_csv": deals_csv, "deliveries_csv": deliveries_csv,
            "bibtex": bibtex, "ris": ris, "schema": schema}
+FROM_FRAGMENTS = {"deals_json", "deals_csv", "deliveries_csv"}

@@ -17,7 +17,8 @@ from markupsafe import Markup, escape
 from generator.charts import bar_chart, column_chart
 from generator.dates import PartialDate
 from generator.errors import BuildError
-from generator.exports import EXPORTS
+from generator.exports import EXPORTS, FROM_FRAGMENTS, Fragments, fragments_of
+from generator.model import Deal
 from generator.pages import URL_FUNCTIONS, Page, party_url
 from generator.prose import to_html
 
@@ -93,8 +94,15 @@ class Renderer:
     def __init__(self, templates: Path, names: dict):
         self.env = make_environment(templates, names)
         self.names = names
+        self.fragments: dict[int, Fragments] = {}  # by id(deal): encoded ahead of rendering (see build)
+
+    def fragment(self, deal: Deal) -> Fragments:
+        found = self.fragments.get(id(deal))
+        return found if found is not None else fragments_of(deal, self.names)
 
     def render(self, page: Page) -> bytes:
+        if page.export in FROM_FRAGMENTS:
+            return EXPORTS[page.export](self.names, **page.context, fragment=self.fragment)
         if page.export:
             return EXPORTS[page.export](self.names, **page.context)
         try:
