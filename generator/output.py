@@ -66,6 +66,14 @@ class Staging:
         return self
 
     def __exit__(self, *exc_info) -> None:
+        if self._reused and self.folder.exists() and not self.spare_folder.exists():
+            # A build that failed in a reused spare puts it back: the files it changed no longer
+            # match the cache's record of the spare, so the next build redoes them.
+            try:
+                os.replace(self.folder, self.spare_folder)
+                return
+            except OSError:
+                pass
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _guard(self, action, *args, **kwargs):

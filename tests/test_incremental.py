@@ -175,9 +175,10 @@ def test_a_spare_changed_by_hand_is_put_right(project, tmp_path):
     assert_same_as_cold(content, templates, out, tmp_path)
 
 
-def test_a_failed_build_in_the_spare_never_touches_the_live_site(project):
+def test_a_failed_build_in_the_spare_never_touches_the_live_site(project, tmp_path):
     """The spare shares unchanged files with the live site as hard links: a build must replace
-    them, never write into them, or a failure after rendering would change the live site."""
+    them, never write into them, or a failure after rendering would change the live site. The
+    spare it half updated is kept, and the next build puts it right."""
     content, templates, out = project
     edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
     build(content, out, templates=templates, index=False)  # the live site now shares most files with the spare
@@ -187,7 +188,11 @@ def test_a_failed_build_in_the_spare_never_touches_the_live_site(project):
     with pytest.raises(ContentErrors, match="no-such-page"):
         build(content, out, templates=templates, index=False)
     assert snapshot(out) == before
-    assert sorted(p.name for p in out.parent.iterdir() if p.name.startswith(".site")) == [".site.archive-cache.sqlite"]
+    assert sorted(p.name for p in out.parent.iterdir() if p.name.startswith(".site")) == [
+        ".site.archive-cache.sqlite", ".site.spare"]
+    edit(templates / "deal.html", "<a href=\"/no-such-page/\">Facts</a>", "Facts")
+    build(content, out, templates=templates, index=False)
+    assert_same_as_cold(content, templates, out, tmp_path)
 
 
 def test_the_search_index_follows_the_site_through_the_spare(content, tmp_path):
