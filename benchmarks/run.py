@@ -2,10 +2,12 @@
 deleting one brief, as medians of several runs, with peak memory and Pagefind's share.
 
     python -m benchmarks.run --sizes 1000 10000 --runs 3
+    python -m benchmarks.run --sizes 10000 --output-in /dev/shm   # the site on a RAM disk
 
 Each build is a separate `python -m generator build` process, timed from the outside (wall
 clock, start-up included); peak memory is the largest resident size of that process and of its
-workers. The synthetic content is written to a temporary folder, never into content/.
+workers. The synthetic content is written to a temporary folder, never into content/; the sites
+are built there too, or in a temporary folder under `--output-in` (to tell disk from CPU time).
 """
 
 from __future__ import annotations
@@ -62,9 +64,9 @@ def delete_brief(content: Path, run: int) -> None:
     (content / "deals" / f"synthetic-added-{run}.md").unlink()
 
 
-def measure(size: int, runs: int, folder: Path) -> dict[str, tuple[float, float]]:
+def measure(size: int, runs: int, folder: Path, output_folder: Path) -> dict[str, tuple[float, float]]:
     content = write_corpus(folder / f"n{size}", size)
-    out = folder / f"site{size}"
+    out = output_folder / f"site{size}"
     times: dict[str, list[tuple[float, float]]] = {}
 
     def record(name: str, result: tuple[float, float]) -> None:
@@ -84,6 +86,7 @@ def measure(size: int, runs: int, folder: Path) -> dict[str, tuple[float, float]
                              ("rebuild, one brief deleted", delete_brief)):
             change(content, run)
             record(name, run_build(content, out, "--no-index"))
+    settle(out)  # before the temporary folder is removed
     return {name: (statistics.median(t for t, _ in results), max(m for _, m in results)) for name, results in times.items()}
 
 
@@ -91,13 +94,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark the generator on synthetic archives.")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="numbers of briefs")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is shown")
+    parser.add_argument("--output-in", type=Path, help="build the sites in a temporary folder here (default: beside the content)")
     args = parser.parse_args()
+    where = f"output in {args.output_in}" if args.output_in else "output on disk"
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"medians of {args.runs} runs, output on disk.\n")
+          f"medians of {args.runs} runs, {where}.\n")
     print("| briefs | measurement | median seconds | peak memory (MiB) |\n|---:|---|---:|---:|")
-    with tempfile.TemporaryDirectory(prefix="archive-benchmark-") as folder:
+    with tempfile.TemporaryDirectory(prefix="archive-benchmark-") as folder, \
+            tempfile.TemporaryDirectory(prefix="archive-benchmark-", dir=args.output_in) as output_folder:
         for size in args.sizes:
-            results = measure(size, args.runs, Path(folder))
+            results = measure(size, args.runs, Path(folder), Path(output_folder))
             for name, (seconds, memory) in results.items():
                 print(f"| {size:,} | {name} | {seconds:.2f} | {memory:.0f} |", flush=True)
             pagefind = results["cold build with Pagefind"][0] - results["cold build, no index"][0]

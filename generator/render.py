@@ -73,6 +73,7 @@ def make_environment(templates: Path, globals_: dict) -> jinja2.Environment:
     """A Jinja environment over `templates`, compiled once, with the archive's filters."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates),
+        auto_reload=False,  # a build compiles each template once; no need to stat it on every page
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
