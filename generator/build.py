@@ -24,7 +24,7 @@ from generator.cache import BuildCache, FileEntry, PageEntry, code_fingerprint
 from generator.errors import ContentErrors
 from generator.exports import FROM_FRAGMENTS, Fragments, fragments_of
 from generator.keys import digest_of, page_key, template_digests
-from generator.links import Links, check_links, extract_links
+from generator.links import Links, check_changed_links, check_links, extract_links
 from generator.loader import Listed, list_content
 from generator.model import Deal
 from generator.output import Staging, listing_digest
@@ -189,6 +189,23 @@ def render_into(staging: Staging, renderer: Renderer, todo: list[Output], jobs: 
         _renderer = _staging = None
 
 
+def check_site_links(outputs: list[Output], kept: dict[str, PageEntry], rendered: dict[str, Links | None],
+                     previous: dict[str, PageEntry]) -> list:
+    """Every broken link of the site, and every page no link leads to. When the last build made
+    the same files, its links all resolved, so only what the rendered pages changed is checked."""
+    paths = {o.path for o in outputs}
+    changed = {path: found for path, found in rendered.items() if found is not None}
+    if paths == previous.keys() - {INDEX_FOLDER}:
+        def before(path: str) -> Links | None:
+            entry = previous.get(path)
+            return pickle.loads(entry.links) if entry is not None and entry.links else None
+        broken = check_changed_links(changed, before, paths)
+        if broken is not None:
+            return broken
+    links = {path: pickle.loads(entry.links) for path, entry in kept.items() if path.endswith(".html")}
+    return check_links({**links, **changed}, paths)
+
+
 def index_into(staging: Staging, out_dir: Path, wanted: bool, current: bool, site_index: str | None,
                pages: int, progress: Progress) -> tuple[int | None, list[str]]:
     """Index the staged site with Pagefind if asked and the last index is out of date; otherwise
@@ -236,7 +253,7 @@ def unchanged(output: Output, previous: PageEntry | None, out_dir: Path) -> bool
     return (stat.st_size, stat.st_mtime_ns) == (previous.size, previous.mtime_ns)
 
 
-def output_entries(outputs: list[Output], kept: dict[str, PageEntry], links: dict[str, Links],
+def output_entries(outputs: list[Output], kept: dict[str, PageEntry], links: dict[str, Links | None],
                    out_dir: Path) -> dict[str, PageEntry]:
     """The cache entries of this build's files, as they now lie in the output folder."""
     entries = {}
@@ -310,9 +327,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
             fragments = encode_fragments(renderer, archive.deals, known, names, cache.fragments(), jobs)
         rendered = render_into(staging, renderer, todo, jobs, progress)
         clock.lap("render")
-        links = {path: pickle.loads(entry.links) for path, entry in kept.items() if path.endswith(".html")}
-        links.update((path, found) for path, found in rendered.items() if found is not None)
-        broken = check_links(links, {o.path for o in outputs})
+        broken = check_site_links(outputs, kept, rendered, previous)
         if broken:
             raise ContentErrors(broken)
         clock.lap("links")
@@ -323,7 +338,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         clock.lap("index")
         replaced = out_dir.exists()
         staging.commit()
-    page_entries = output_entries(outputs, kept, links, out_dir)
+    page_entries = output_entries(outputs, kept, rendered, out_dir)
     if indexed is not None:
         page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0, listing_digest(out_dir / INDEX_FOLDER))
     elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():  # kept: linked or held as it was

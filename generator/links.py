@@ -9,6 +9,7 @@ expression reads them as reliably as an HTML parser, at a fraction of the cost.
 from __future__ import annotations
 
 import re
+from typing import Callable
 from urllib.parse import unquote, urlsplit
 
 from generator.errors import ContentError
@@ -87,6 +88,34 @@ def check_links(pages: dict[str, Links], paths: set[str], site_name: str = "site
                 errors.append(ContentError(f"{site_name}/{path}", line, "link", problem))
     for path in sorted(set(pages) - _reachable(pages)):
         errors.append(ContentError(f"{site_name}/{path}", 0, "", "no page links here: it cannot be reached from the home page"))
+    return errors
+
+
+def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Links | None],
+                        paths: set[str]) -> list[ContentError] | None:
+    """The link check of a rebuild that made the same files as a build whose links all resolved,
+    and changed only the `rendered` pages (`before(path)` gives a page's links as that build
+    made it). If no rendered page lost a link target or an id, the unchanged pages' links still
+    resolve and every page is still reached: only the rendered pages' links need checking.
+    None when that does not hold: then the whole site must be checked."""
+    for path, (links, ids) in rendered.items():
+        old = before(path)
+        if old is None or not set(ids) >= set(old[1]) or not {l[2] for l in links} >= {l[2] for l in old[0]}:
+            return None
+    ids = {}
+    for path, (links, _) in rendered.items():
+        for _, _, target, fragment in links:
+            if fragment and target and target not in ids and target in paths and target.endswith(".html"):
+                found = rendered.get(target) or before(target)
+                if found is not None:
+                    ids[target] = set(found[1])
+        ids[path] = set(rendered[path][1])
+    errors = []
+    for path, (links, _) in rendered.items():
+        for href, line, target, fragment in links:
+            problem = _link_problem(href, target or path, fragment, paths, ids)
+            if problem:
+                errors.append(ContentError(f"site/{path}", line, "link", problem))
     return errors
 
 

@@ -219,3 +219,14 @@ def test_the_search_index_follows_the_site_through_the_spare(content, tmp_path):
     indexed = edit_and_build(index=True)  # Pagefind runs in the spare, after clearing its old index
     assert indexed.indexed and not (out / "pagefind" / "stale-chunk.pf_fragment").exists()
     assert (out / "pagefind" / "pagefind-entry.json").is_file()
+
+
+def test_a_rebuild_that_removes_an_anchor_an_unchanged_page_links_to_fails(project):
+    content, templates, out = project
+    edit(templates / "about.html", "</h1>", '</h1><p><a href="/deals/2001-norway-chile-fixture-sam/#facts">Facts</a></p>')
+    build(content, out, templates=templates, index=False)
+    edit(templates / "deal.html", "<h2 id=\"facts\">Facts</h2>", "<h2 id=\"the-facts\">Facts</h2>")
+    with pytest.raises(ContentErrors) as raised:
+        build(content, out, templates=templates, index=False)  # about/ is unchanged; the brief lost the anchor
+    assert [(e.path, e.field) for e in raised.value.errors] == [("site/about/index.html", "link")]
+    assert 'no element with id "facts"' in str(raised.value)
