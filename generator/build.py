@@ -28,7 +28,7 @@ from generator.links import Links, check_changed_links, check_links, extract_lin
 from generator.loader import Listed, list_content
 from generator.model import Deal
 from generator.output import Staging, listing_digest
-from generator.pages import Page, plan_pages, site_context
+from generator.pages import Page, Planner, site_context
 from generator.parallel import MIN_ITEMS, parallel_map
 from generator.progress import silent
 from generator.render import Renderer, static_files
@@ -134,6 +134,8 @@ def load_checked(listing: tuple[list[Listed], list], cache: BuildCache | None = 
     checked_now = parallel_map(_check_listed, todo, jobs, _counter(progress, "checking", len(todo)))
     for item, (blob, sha) in zip(todo, checked_now):
         results[item.path], entries[item.path] = pickle.loads(blob), FileEntry(item.size, item.mtime_ns, sha, blob)
+        if cache:
+            cache.remember(item.path, entries[item.path], results[item.path])
     checked = [results[item.path] for item in listed]
     archive = build_archive(combine(checked, listing_errors))
     known = {id(result.model): f"{result.path}@{entries[result.path].sha}" for result in checked
@@ -226,10 +228,19 @@ def index_into(staging: Staging, out_dir: Path, wanted: bool, current: bool, sit
     return None, [] if current else ["search index not updated (--no-index); it reflects an earlier build"]
 
 
-def plan_outputs(pages: list[Page], names: str, renderer: Renderer, known: dict[int, str], templates: Path) -> list[Output]:
-    """Every file of the site with its cache key (`names`: the digest of the site-wide names)."""
+def plan_outputs(pages: list[Page], names: str, renderer: Renderer, known: dict[int, str], templates: Path,
+                 planner: Planner | None = None) -> list[Output]:
+    """Every file of the site with its cache key (`names`: the digest of the site-wide names).
+    A page the planner kept from its last plan keeps its key, if the templates and names are unchanged."""
     digests = template_digests(renderer.env, templates)
-    outputs = [Output(page.path, page_key(page, known, names, digests), page) for page in pages]
+    basis = (names, digests)
+    memo = planner.keys if planner is not None and planner.key_basis == basis else {}
+    outputs = []
+    for page in pages:
+        found = memo.get(id(page))
+        outputs.append(Output(page.path, found[1] if found and found[0] is page else page_key(page, known, names, digests), page))
+    if planner is not None:
+        planner.keys, planner.key_basis = {id(o.page): (o.page, o.key) for o in outputs}, basis
     for path, data in static_files(templates / "static").items():
         outputs.append(Output(path, hashlib.sha256(data).hexdigest(), data=data))
     return outputs
@@ -283,9 +294,11 @@ def inputs_digest(listing: tuple[list[Listed], list], templates: Path, index: bo
 
 
 def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: int | None,
-         cache: BuildCache, commit: bool, progress: Progress, previous_dir: Path | None = None) -> BuildResult:
+         cache: BuildCache, commit: bool, progress: Progress, previous_dir: Path | None = None,
+         planner: Planner | None = None) -> BuildResult:
     """The pipeline into `out_dir`, reusing from `previous_dir` (the site `cache` describes; by
-    default `out_dir` itself) what is unchanged. Without `commit`, nothing is swapped or saved."""
+    default `out_dir` itself) what is unchanged, and from `planner` the pages of its last plan
+    that no change touched. Without `commit`, nothing is swapped or saved."""
     previous_dir = previous_dir or out_dir
     clock = Stopwatch()
     listing = list_content(content_dir)
@@ -296,10 +309,10 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         return BuildResult(html, files, 0, None, clock.total(), {"inputs": clock.total()}, ("nothing changed",))
     archive, known, file_entries = load_checked(listing, cache, jobs, progress)
     clock.lap("load")
-    pages = plan_pages(archive)
+    pages = (planner or Planner()).plan(archive)
     renderer = Renderer(templates, site_context(archive))
     names = digest_of(renderer.names, {})
-    outputs = plan_outputs(pages, names, renderer, known, templates)
+    outputs = plan_outputs(pages, names, renderer, known, templates, planner)
     index_key = hashlib.sha256("".join(o.key for o in outputs if o.page and o.page.indexed).encode()).hexdigest()
     html_pages = sum(o.path.endswith(".html") for o in outputs)
     clock.lap("plan")
@@ -360,13 +373,14 @@ def open_cache(out_dir: Path, use_cache: bool = True) -> BuildCache:
 
 def build(content_dir: Path, out_dir: Path, templates: Path = TEMPLATES, index: bool = True,
           jobs: int | None = None, use_cache: bool = True, progress: Progress = silent,
-          cache: BuildCache | None = None) -> BuildResult:
+          cache: BuildCache | None = None, planner: Planner | None = None) -> BuildResult:
     """Build the site into `out_dir`, redoing only what changed; on any error `out_dir` is left as it was.
 
-    A process that builds again and again (serve) passes the same `cache`, kept in memory."""
+    A process that builds again and again (serve) passes the same `cache` and `planner`, kept in memory."""
     cache = cache or open_cache(out_dir, use_cache)
     with collector_paused():
-        result = _run(content_dir, out_dir, templates, index, jobs, cache, commit=True, progress=progress)
+        result = _run(content_dir, out_dir, templates, index, jobs, cache, commit=True, progress=progress,
+                      planner=planner)
     dropped, cache.dropped = cache.dropped, ""  # said once
     return replace(result, notes=(dropped, *result.notes)) if dropped else result
 

@@ -120,6 +120,11 @@ class BuildCache:
         self._unpickled[path] = (entry, result)
         return result
 
+    def remember(self, path: str, entry: FileEntry, result: Checked) -> None:
+        """Keep a file checked by this build for the next build in this process, which then gets
+        this very object back (serve's planner keeps the pages of objects that did not change)."""
+        self._unpickled[path] = (entry, result)
+
     def fragments(self) -> dict[str, Fragments]:
         """Each brief's encoded export share, by key (see build.encode_fragments)."""
         if self._fragments is None:

@@ -60,10 +60,10 @@ class Page:
     context: dict = field(default_factory=dict)
     indexed: bool = False  # whether Pagefind indexes it for search
     export: str = ""  # a data file made by exports.EXPORTS[export] instead of a template
+    path: str = field(init=False)  # where its file lies in the site folder
 
-    @property
-    def path(self) -> str:
-        return output_path(self.url)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", output_path(self.url))  # asked for several times per page
 
 
 PER_PAGE = 200  # the longest listing one page shows; longer ones are split into numbered pages
@@ -113,30 +113,30 @@ def feed_page(url: str, title: str, html_url: str, deals: tuple[Deal, ...]) -> P
     return Page(url, "feed.xml", {"feed_title": title, "html_url": html_url, "entries": entries})
 
 
-def party_pages(archive: Archive) -> list[Page]:
-    pages = []
-    for code, party in archive.parties.items():
-        exports, imports = archive.exports.get(code, ()), archive.imports.get(code, ())
-        url, crumbs = party_url(party), [("Countries", "/countries/")]
-        systems = sorted({deal.system for deal in exports + imports})
-        pages.append(Page(url, "party.html", {
-            # Only what the page shows: the first PER_PAGE of each list, and the counts.
-            "party": party, "exports": exports[:PER_PAGE], "imports": imports[:PER_PAGE], "crumbs": crumbs,
-            "export_count": len(exports), "import_count": len(imports),
-            "customers": partners(exports, "recipient"), "suppliers": partners(imports, "supplier"),
-            "party_systems": [archive.systems[slug] for slug in systems],
-            "exports_by_year": count_by_year(exports), "imports_by_year": count_by_year(imports),
-            "main_partners": main_partners(archive, exports, imports),
-            "feed_url": f"{url}feed.xml", "csv_url": f"{url}deals.csv",
-        }, indexed=True))
-        both = sorted({deal.slug: deal for deal in exports + imports}.values(), key=deal_sort_key)
-        pages.append(feed_page(f"{url}feed.xml", f"{party.name}: arms transfer briefs", url, tuple(both)))
-        pages.append(Page(f"{url}deals.csv", "", {"deals": tuple(both)}, export="deals_csv"))
-        for side, deals in (("exports", exports), ("imports", imports)):
-            if len(deals) > PER_PAGE:
-                title = f"{party.name} as {'supplier' if side == 'exports' else 'recipient'}"
-                pages += paginate(f"{url}{side}/", deals, "deal_list.html", {"heading": title},
-                                  crumbs + [(party.name, url)])
+def party_page_set(archive: Archive, code: str) -> list[Page]:
+    """A party's page, its feed, its CSV and, for long lists, its numbered listings."""
+    party = archive.parties[code]
+    exports, imports = archive.exports.get(code, ()), archive.imports.get(code, ())
+    url, crumbs = party_url(party), [("Countries", "/countries/")]
+    systems = sorted({deal.system for deal in exports + imports})
+    pages = [Page(url, "party.html", {
+        # Only what the page shows: the first PER_PAGE of each list, and the counts.
+        "party": party, "exports": exports[:PER_PAGE], "imports": imports[:PER_PAGE], "crumbs": crumbs,
+        "export_count": len(exports), "import_count": len(imports),
+        "customers": partners(exports, "recipient"), "suppliers": partners(imports, "supplier"),
+        "party_systems": [archive.systems[slug] for slug in systems],
+        "exports_by_year": count_by_year(exports), "imports_by_year": count_by_year(imports),
+        "main_partners": main_partners(archive, exports, imports),
+        "feed_url": f"{url}feed.xml", "csv_url": f"{url}deals.csv",
+    }, indexed=True)]
+    both = sorted({deal.slug: deal for deal in exports + imports}.values(), key=deal_sort_key)
+    pages.append(feed_page(f"{url}feed.xml", f"{party.name}: arms transfer briefs", url, tuple(both)))
+    pages.append(Page(f"{url}deals.csv", "", {"deals": tuple(both)}, export="deals_csv"))
+    for side, deals in (("exports", exports), ("imports", imports)):
+        if len(deals) > PER_PAGE:
+            title = f"{party.name} as {'supplier' if side == 'exports' else 'recipient'}"
+            pages += paginate(f"{url}{side}/", deals, "deal_list.html", {"heading": title},
+                              crumbs + [(party.name, url)])
     return pages
 
 
@@ -156,47 +156,61 @@ def similar_deals(deal: Deal, by_pair: dict, by_system: dict, years: dict[str, i
     return [d for _, _, d in ranked]
 
 
-def deal_pages(archive: Archive) -> list[Page]:
-    backlinks: dict[str, list[Deal]] = defaultdict(list)
-    by_pair: dict[tuple[str, str], list] = defaultdict(list)
-    for deal in archive.deals:
-        by_pair[(deal.supplier, deal.recipient)].append(deal)
-        for slug in deal.related:
-            backlinks[slug].append(deal)
-    years = {deal.slug: deal.order_year or 0 for deal in archive.deals}
-    by_system = {slug: [(years[d.slug], d.slug, d) for d in deals] for slug, deals in archive.deals_by_system.items()}
-    pages = []
-    for deal in archive.deals:
-        related = [archive.deal_by_slug[slug] for slug in deal.related]
-        related += [other for other in backlinks[deal.slug] if other.slug not in deal.related]
-        backlinked = {other.slug for other in backlinks[deal.slug]}
-        url = deal_url(deal)
-        pages.append(Page(url, "deal.html", {
+class DealIndex:
+    """What a brief's page needs to know about the others: briefs by pair of parties and by
+    system, the briefs that name each as related, and each brief's order year."""
+
+    def __init__(self, archive: Archive):
+        self.backlinks: dict[str, list[Deal]] = defaultdict(list)
+        self.by_pair: dict[tuple[str, str], list] = defaultdict(list)
+        for deal in archive.deals:
+            self.by_pair[(deal.supplier, deal.recipient)].append(deal)
+            for slug in deal.related:
+                self.backlinks[slug].append(deal)
+        self.years = {deal.slug: deal.order_year or 0 for deal in archive.deals}
+        self.by_system = {slug: [(self.years[d.slug], d.slug, d) for d in deals]
+                          for slug, deals in archive.deals_by_system.items()}
+
+    def neighbours(self, deal: Deal) -> set[str]:
+        """Every brief whose page could show `deal`, or change when it changes."""
+        return ({d.slug for d in self.by_pair[(deal.supplier, deal.recipient)]}
+                | {slug for _, slug, _ in self.by_system.get(deal.system, ())}
+                | {d.slug for d in self.backlinks[deal.slug]} | set(deal.related))
+
+
+def deal_page_set(archive: Archive, index: DealIndex, deal: Deal) -> list[Page]:
+    """A brief's page and its BibTeX and RIS files."""
+    related = [archive.deal_by_slug[slug] for slug in deal.related]
+    related += [other for other in index.backlinks[deal.slug] if other.slug not in deal.related]
+    backlinked = {other.slug for other in index.backlinks[deal.slug]}
+    similar = similar_deals(deal, index.by_pair, index.by_system, index.years)
+    url = deal_url(deal)
+    return [
+        Page(url, "deal.html", {
             "deal": deal, "system": archive.systems[deal.system], "crumbs": [("Briefs", "/deals/")],
-            "related_deals": related,
-            "similar_deals": [d for d in similar_deals(deal, by_pair, by_system, years) if d.slug not in backlinked],
+            "related_deals": related, "similar_deals": [d for d in similar if d.slug not in backlinked],
             "cite_bib": f"{url}cite.bib", "cite_ris": f"{url}cite.ris",
-        }, indexed=True))
-        pages.append(Page(f"{url}cite.bib", "", {"deal": deal}, export="bibtex"))
-        pages.append(Page(f"{url}cite.ris", "", {"deal": deal}, export="ris"))
-    return pages
+        }, indexed=True),
+        Page(f"{url}cite.bib", "", {"deal": deal}, export="bibtex"),
+        Page(f"{url}cite.ris", "", {"deal": deal}, export="ris"),
+    ]
 
 
-def system_pages(archive: Archive) -> list[Page]:
-    pages = []
-    for slug, system in archive.systems.items():
-        deals, url = archive.deals_by_system.get(slug, ()), system_url(system)
-        crumbs = [("Systems", "/systems/")]
-        pages.append(Page(url, "system.html", {
-            "system": system, "system_deals": deals[:PER_PAGE], "deal_count": len(deals), "crumbs": crumbs,
-            "delivered_by_year": delivered_by_year(deals),
-            "recipients_named": [(archive.parties[code].name, n) for code, n in partners(deals, "recipient")],
-            "feed_url": f"{url}feed.xml",
-        }, indexed=True))
-        pages.append(feed_page(f"{url}feed.xml", f"{system.name}: arms transfer briefs", url, deals))
-        if len(deals) > PER_PAGE:
-            pages += paginate(f"{url}deals/", deals, "deal_list.html", {"heading": f"Transfers of {system.name}"},
-                              crumbs + [(system.name, url)])
+def system_page_set(archive: Archive, slug: str) -> list[Page]:
+    """A system's page, its feed and, for long lists, its numbered listings."""
+    system = archive.systems[slug]
+    deals, url = archive.deals_by_system.get(slug, ()), system_url(system)
+    crumbs = [("Systems", "/systems/")]
+    pages = [Page(url, "system.html", {
+        "system": system, "system_deals": deals[:PER_PAGE], "deal_count": len(deals), "crumbs": crumbs,
+        "delivered_by_year": delivered_by_year(deals),
+        "recipients_named": [(archive.parties[code].name, n) for code, n in partners(deals, "recipient")],
+        "feed_url": f"{url}feed.xml",
+    }, indexed=True)]
+    pages.append(feed_page(f"{url}feed.xml", f"{system.name}: arms transfer briefs", url, deals))
+    if len(deals) > PER_PAGE:
+        pages += paginate(f"{url}deals/", deals, "deal_list.html", {"heading": f"Transfers of {system.name}"},
+                          crumbs + [(system.name, url)])
     return pages
 
 
@@ -233,9 +247,82 @@ def listing_pages(archive: Archive) -> list[Page]:
     return pages
 
 
+class Planner:
+    """Plans every page of the site. Asked again after a change (as `archive serve` does), it
+    plans afresh only the pages of the briefs, parties and systems the change could touch, and
+    keeps the others, which are then exactly as a fresh plan would make them (tested).
+
+    A brief or system counts as unchanged only if the archive holds the very object it held
+    last time, as the build cache gives back for a file it did not read again; so every page
+    kept refers only to objects of the current archive."""
+
+    def __init__(self) -> None:
+        self.archive: Archive | None = None
+        self.index: DealIndex | None = None
+        self.sets: dict[tuple[str, str], list[Page]] = {}  # ("deal" | "party" | "system", name) -> its pages
+        # The cache key the build gave each page (by id, with the page, so a new page that happens
+        # to get a dead one's id is never mistaken for it), and what those keys were computed from.
+        self.keys: dict[int, tuple[Page, str]] = {}
+        self.key_basis: tuple = ()
+        self.planned = 0  # how many page sets (a brief's, a party's, a system's) the last plan made afresh
+
+    def plan(self, archive: Archive) -> list[Page]:
+        """Every page of the site, in URL order; raise BuildError if two would write one file."""
+        index = DealIndex(archive)
+        if self.archive is None or not same_frame(self.archive, archive):
+            self.sets = {}
+            todo = {("deal", slug) for slug in archive.deal_by_slug} | {("party", code) for code in archive.parties}
+            todo |= {("system", slug) for slug in archive.systems}
+        else:
+            todo = touched(self.archive, self.index, archive, index)
+        self.planned = len(todo)
+        for kind, name in todo:
+            self.sets.pop((kind, name), None)
+            if kind == "deal" and name in archive.deal_by_slug:
+                self.sets[(kind, name)] = deal_page_set(archive, index, archive.deal_by_slug[name])
+            elif kind == "party" and name in archive.parties:
+                self.sets[(kind, name)] = party_page_set(archive, name)
+            elif kind == "system" and name in archive.systems:
+                self.sets[(kind, name)] = system_page_set(archive, name)
+        self.archive, self.index = archive, index
+        pages = listing_pages(archive)
+        for kind, names in (("deal", [d.slug for d in archive.deals]), ("party", archive.parties), ("system", archive.systems)):
+            for name in names:
+                pages += self.sets[(kind, name)]
+        return finish_plan(pages, archive)
+
+
+def same_frame(last: Archive, now: Archive) -> bool:
+    """Whether two archives differ at most in their briefs: the same site settings, parties,
+    categories and system objects."""
+    return ((last.site, last.parties, last.categories) == (now.site, now.parties, now.categories)
+            and last.systems.keys() == now.systems.keys()
+            and all(last.systems[slug] is system for slug, system in now.systems.items()))
+
+
+def touched(last: Archive, last_index: DealIndex, now: Archive, index: DealIndex) -> set[tuple[str, str]]:
+    """The briefs, parties and systems whose pages may differ between two archives that differ
+    only in briefs: each changed, added or removed brief, its parties and system, and every brief
+    whose page could show it, before and after."""
+    changed = [slug for slug in last.deal_by_slug.keys() | now.deal_by_slug.keys()
+               if last.deal_by_slug.get(slug) is not now.deal_by_slug.get(slug)]
+    todo = {("deal", slug) for slug in changed}
+    for archive, deals_index in ((last, last_index), (now, index)):
+        for slug in changed:
+            deal = archive.deal_by_slug.get(slug)
+            if deal is not None:
+                todo |= {("party", deal.supplier), ("party", deal.recipient), ("system", deal.system)}
+                todo |= {("deal", other) for other in deals_index.neighbours(deal)}
+    return todo
+
+
 def plan_pages(archive: Archive) -> list[Page]:
     """Every page of the site, in URL order; raise BuildError if two would write one file."""
-    pages = listing_pages(archive) + deal_pages(archive) + party_pages(archive) + system_pages(archive)
+    return Planner().plan(archive)
+
+
+def finish_plan(pages: list[Page], archive: Archive) -> list[Page]:
+    """Check that no two pages write one file, add the sitemap, and sort by URL."""
     seen: dict[str, Page] = {}
     for page in pages:
         if page.path.lower() in seen:

@@ -21,6 +21,7 @@ from pathlib import Path
 import watchfiles
 
 from generator.build import build, open_cache
+from generator.pages import Planner
 from generator.errors import BuildError, ContentError, ContentErrors
 from generator.progress import Display, silent
 
@@ -170,8 +171,9 @@ class Rebuilder:
     def __init__(self, content_dir: Path, out_dir: Path, templates: Path, jobs: int | None, use_cache: bool,
                  state: LiveState, quiet: bool, verbose: bool):
         # One cache for every rebuild, kept in memory: not read from disk, nor unpickled, again.
+        # The same for the page plan: a rebuild plans afresh only the pages a change could touch.
         self.arguments = dict(content_dir=content_dir, out_dir=out_dir, templates=templates, jobs=jobs,
-                              cache=open_cache(out_dir, use_cache))
+                              cache=open_cache(out_dir, use_cache), planner=Planner())
         self.root, self.state, self.quiet, self.verbose = content_dir.resolve().parent, state, quiet, verbose
         self.progress = silent if quiet else Display()
 

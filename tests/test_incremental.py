@@ -3,12 +3,15 @@ build gives, and redoes only what the change touched. A broken or stale cache is
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from generator.build import TEMPLATES, build, cache_path, check
+from benchmarks import corpus
+from generator.build import TEMPLATES, build, cache_path, check, open_cache
+from generator.pages import Planner
 from generator.errors import BuildError, ContentErrors
 from tests.conftest import edit, write_tree
 
@@ -230,3 +233,71 @@ def test_a_rebuild_that_removes_an_anchor_an_unchanged_page_links_to_fails(proje
         build(content, out, templates=templates, index=False)  # about/ is unchanged; the brief lost the anchor
     assert [(e.path, e.field) for e in raised.value.errors] == [("site/about/index.html", "link")]
     assert 'no element with id "facts"' in str(raised.value)
+
+
+@pytest.fixture
+def dense_archive(tmp_path, monkeypatch) -> Path:
+    """A synthetic archive of 60 briefs between 5 parties on 6 systems: every brief shares its
+    pair of parties or its system with others, so a change moves other briefs' similar lists."""
+    monkeypatch.setattr(corpus, "PARTY_COUNT", 5)
+    monkeypatch.setattr(corpus, "SYSTEM_COUNT", 6)
+    return corpus.write_corpus(tmp_path / "dense", 60)
+
+
+def replace_line(file: Path, pattern: str, new: str) -> None:
+    text = file.read_text(encoding="utf-8")
+    changed, count = re.subn(pattern, new, text, count=1, flags=re.M)
+    assert count == 1, f"{pattern!r} not in {file}"
+    file.write_text(changed, encoding="utf-8")
+
+
+def unreferenced(deals: Path) -> Path:
+    """A brief no other brief names as related, so that deleting it breaks nothing."""
+    named = " ".join(re.findall(r"^related: (.*)$", "".join(f.read_text() for f in deals.iterdir()), re.M))
+    return next(file for file in sorted(deals.iterdir()) if file.stem not in named)
+
+
+def named_from_afar(deals: Path) -> Path:
+    """A brief that another brief names as related although they share neither system nor
+    parties: only the naming links their pages."""
+    fields = {file: dict(re.findall(r"^(system|supplier|recipient|related): (.*)$", file.read_text(), re.M))
+              for file in sorted(deals.iterdir())}
+    for file, own in fields.items():
+        for slug in re.findall(r"synthetic-\d+", own["related"]):
+            other = fields[deals / f"{slug}.md"]
+            if other["system"] != own["system"] and (other["supplier"], other["recipient"]) != (own["supplier"], own["recipient"]):
+                return deals / f"{slug}.md"
+    raise AssertionError("no such brief in the test archive")
+
+
+def test_a_planner_kept_between_builds_plans_what_a_fresh_build_would(dense_archive, tmp_path):
+    content, out = dense_archive, tmp_path / "site"
+    deals = content / "deals"
+    value = lambda name, field: re.search(rf"^{field}: (.*)$", (deals / name).read_text(), re.M).group(1)
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    cache, planner = open_cache(out), Planner()
+    build(content, out, templates=templates, index=False, cache=cache, planner=planner)
+    total_sets = planner.planned
+    changes = [
+        lambda: replace_line(deals / "synthetic-00007.md", r"^summary: ", "summary: Edited. "),
+        lambda: replace_line(named_from_afar(deals), r'^title: "', 'title: "Retitled '),
+        lambda: replace_line(deals / "synthetic-00003.md", r"^(ordered:\n(?:  .*\n)*?  date: )\d+", r"\g<1>1989"),
+        lambda: replace_line(deals / "synthetic-00011.md", r"^recipient: .*$",
+                             f"recipient: {value('synthetic-00012.md', 'supplier')}"),
+        lambda: replace_line(deals / "synthetic-00005.md", r"^system: .*$", f"system: {value('synthetic-00006.md', 'system')}"),
+        lambda: replace_line(deals / "synthetic-00004.md", r"^related: .*$", "related: [synthetic-00009, synthetic-00010]"),
+        lambda: (deals / "synthetic-00060.md").write_text(
+            (deals / "synthetic-00002.md").read_text().replace("[Synthetic] Brief 2", "[Synthetic] Brief 60")),
+        lambda: unreferenced(deals).unlink(),
+        lambda: replace_line(content / "systems/synthetic-system-001.yaml", r"^name: .*$", "name: Synthetic System One"),
+        lambda: replace_line(deals / "synthetic-00007.md", r"^summary: Edited. ", "summary: "),
+        lambda: edit(templates / "deal.html", "<h2 id=\"facts\">Facts</h2>", "<h2 id=\"facts\">The facts</h2>"),
+        lambda: replace_line(deals / "synthetic-00008.md", r"^summary: ", "summary: Edited. "),
+    ]
+    for number, change in enumerate(changes):
+        change()
+        build(content, out, templates=templates, index=False, cache=cache, planner=planner)
+        if number == 0:
+            assert planner.planned < total_sets / 2, "a text edit plans afresh only what it touches"
+        assert_same_as_cold(content, templates, out, tmp_path)
