@@ -6,13 +6,15 @@ deleting one brief, as medians of several runs, with peak memory and Pagefind's 
 
 Each build is a separate `python -m generator build` process, timed from the outside (wall
 clock, start-up included); peak memory is the largest resident size of that process and of its
-workers. The synthetic content is written to a temporary folder, never into content/; the sites
+workers. Rebuilds as `archive serve` makes them (one process keeping its cache and page plan in
+memory) are timed inside that process (benchmarks/serve_loop.py). The synthetic content is written to a temporary folder, never into content/; the sites
 are built there too, or in a temporary folder under `--output-in` (to tell disk from CPU time).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -64,6 +66,17 @@ def delete_brief(content: Path, run: int) -> None:
     (content / "deals" / f"synthetic-added-{run}.md").unlink()
 
 
+def serve_rebuilds(content: Path, out: Path, runs: int) -> tuple[list[float], float]:
+    """Rebuilds after an edit in one process, as `archive serve` makes them: (seconds, peak MiB)."""
+    settle(out)
+    command = [sys.executable, "-m", "benchmarks.serve_loop", str(content), str(out), "--runs", str(runs)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
+    return json.loads(process.stdout.read()), usage.ru_maxrss / 1024
+
+
 def measure(size: int, runs: int, folder: Path, output_folder: Path) -> dict[str, tuple[float, float]]:
     content = write_corpus(folder / f"n{size}", size)
     out = output_folder / f"site{size}"
@@ -86,6 +99,8 @@ def measure(size: int, runs: int, folder: Path, output_folder: Path) -> dict[str
                              ("rebuild, one brief deleted", delete_brief)):
             change(content, run)
             record(name, run_build(content, out, "--no-index"))
+    seconds, memory = serve_rebuilds(content, out, runs)
+    times["rebuild in archive serve, one brief edited"] = [(t, memory) for t in seconds]
     settle(out)  # before the temporary folder is removed
     return {name: (statistics.median(t for t, _ in results), max(m for _, m in results)) for name, results in times.items()}
 

@@ -165,7 +165,8 @@ class BuildCache:
                                                 ("spare", "path", spare, self.spare),
                                                 ("fragments", "key", fragments, old_fragments)):
                     db.executemany(f"DELETE FROM {table} WHERE {column} = ?", ((path,) for path in old.keys() - new.keys()))
-                    changed = [(path, *entry.__dict__.values()) for path, entry in new.items() if old.get(path) != entry]
+                    changed = [(path, *entry.__dict__.values()) for path, entry in new.items()
+                               if (kept := old.get(path)) is not entry and kept != entry]  # most are the same object
                     if changed:
                         db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({', '.join('?' * len(changed[0]))})", changed)
         except sqlite3.Error:
