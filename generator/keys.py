@@ -77,11 +77,23 @@ def parsed(env: jinja2.Environment, name: str, source: str):
         raise BuildError(f"template {name}, line {exc.lineno}: {exc.message}") from None
 
 
+_referenced: dict[tuple[str, str], set[str]] = {}  # (name, source) -> the templates it uses
+
+
+def referenced(env: jinja2.Environment, name: str, source: str) -> set[str]:
+    """The templates a template extends, imports or includes; parsed once per process for each
+    version of its source (serve asks again on every rebuild)."""
+    found = _referenced.get((name, source))
+    if found is None:
+        found = _referenced[(name, source)] = set(meta.find_referenced_templates(parsed(env, name, source))) - {None}
+    return found
+
+
 def template_digests(env: jinja2.Environment, templates: Path) -> dict[str, str]:
     """For every template, a digest of its source and of every template it uses, transitively."""
     sources = {name: env.loader.get_source(env, name)[0] for name in env.list_templates()
                if not name.startswith("static/")}
-    uses = {name: set(meta.find_referenced_templates(parsed(env, name, source))) - {None} for name, source in sources.items()}
+    uses = {name: referenced(env, name, source) for name, source in sources.items()}
 
     def closure(name: str, seen: set[str]) -> set[str]:
         for used in uses.get(name, ()):

@@ -7,6 +7,7 @@ fact's `alternatives` stay beside its principal value: sources that disagree are
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Callable
 
 from markupsafe import Markup
@@ -121,7 +122,7 @@ class Deal:
     updated: PartialDate | None = None
     corrections: tuple[Correction, ...] = ()
 
-    @property
+    @cached_property  # asked for tens of thousands of times per build; kept by serve's cache
     def order_year(self) -> int | None:
         return self.ordered.date.year if self.ordered and self.ordered.date else None
 
