@@ -29,7 +29,7 @@ from generator.loader import Listed, list_content
 from generator.model import Deal
 from generator.output import Staging, listing_digest
 from generator.pages import Page, Planner, site_context
-from generator.parallel import MIN_ITEMS, parallel_map
+from generator.parallel import parallel_map
 from generator.progress import silent
 from generator.render import Renderer, static_files
 from generator.search import INDEX_FOLDER, index_site
@@ -51,7 +51,6 @@ def _counter(progress: Progress, stage: str, total: int) -> Callable[[int], None
     return advance
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-HEAVY_LISTING = 2000  # briefs in one export from which rendering it is worth a worker process
 CACHE_NAME = ".archive-cache.sqlite"  # beside the output folder: site/ → .site.archive-cache.sqlite
 
 
@@ -181,12 +180,9 @@ def render_into(staging: Staging, renderer: Renderer, todo: list[Output], jobs: 
                 progress: Progress) -> dict[str, Links | None]:
     """Render files into the staging folder, on every core; return each page's links."""
     global _renderer, _staging
-    # A few files that each list the whole archive (the exports) are worth a worker each.
-    heavy = sum(len(o.page.context.get("deals", ())) >= HEAVY_LISTING for o in todo if o.page)
     _renderer, _staging = renderer, staging
     try:
-        return dict(parallel_map(_render_output, todo, jobs, _counter(progress, "rendering", len(todo)),
-                                 min_items=2 if heavy >= 2 else MIN_ITEMS))
+        return dict(parallel_map(_render_output, todo, jobs, _counter(progress, "rendering", len(todo))))
     finally:
         _renderer = _staging = None
 

@@ -28,14 +28,13 @@ def _run_chunk(bounds: tuple[int, int]) -> list:
 
 
 def parallel_map(function: Callable[[Item], Result], items: Sequence[Item], jobs: int | None = None,
-                 done: Callable[[int], None] | None = None, min_items: int = MIN_ITEMS) -> list[Result]:
+                 done: Callable[[int], None] | None = None) -> list[Result]:
     """[function(item) for item in items], in order, spread over `jobs` processes.
 
-    `done(n)` is called in this process as each n items finish, for a progress display; a caller
-    whose few items are each slow lowers `min_items`."""
+    `done(n)` is called in this process as each n items finish, for a progress display."""
     global _work
     jobs = jobs or default_jobs()
-    if jobs <= 1 or len(items) < max(2, min_items) or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
         results = []
         for item in items:
             results.append(function(item))

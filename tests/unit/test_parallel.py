@@ -11,17 +11,15 @@ def pid_and_square(number: int) -> tuple[int, int]:
     return os.getpid(), number * number
 
 
-def test_few_items_run_here_unless_each_is_worth_a_worker():
+def test_few_items_run_here():
     few = parallel_map(pid_and_square, [1, 2, 3], jobs=2)
     assert [square for _, square in few] == [1, 4, 9]
     assert {pid for pid, _ in few} == {os.getpid()}
-    heavy = parallel_map(pid_and_square, [1, 2, 3], jobs=2, min_items=2)
-    assert [square for _, square in heavy] == [1, 4, 9]
-    assert os.getpid() not in {pid for pid, _ in heavy}
 
 
-def test_many_items_keep_their_order_and_report_progress():
+def test_many_items_run_in_workers_keep_their_order_and_report_progress():
     done: list[int] = []
     results = parallel_map(pid_and_square, list(range(MIN_ITEMS)), jobs=2, done=done.append)
     assert [square for _, square in results] == [n * n for n in range(MIN_ITEMS)]
+    assert os.getpid() not in {pid for pid, _ in results}
     assert sum(done) == MIN_ITEMS and len(done) > 1
