@@ -174,3 +174,12 @@ def test_a_replaced_site_left_behind_is_removed_by_the_next_build(previous_site)
     (leftover / "deals" / "index.html").write_text("an old site whose deletion was cut short")
     build(FIXTURE_CONTENT, out, index=False, use_cache=False)
     assert names_once_settled(out.parent, 2) == [".site.archive-cache.sqlite", "site"]
+
+
+def test_the_repository_tracks_no_build_output():
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout.split("\n")
+    built = [path for path in tracked if path.startswith(("site/", ".site")) or path.endswith(".sqlite")]
+    assert built == [], "build output or caches are committed"
