@@ -19,6 +19,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+try:
+    import fcntl
+except ImportError:  # not on Windows
+    fcntl = None
+
 from generator.archive import Archive, build_archive
 from generator.cache import BuildCache, FileEntry, PageEntry, code_fingerprint
 from generator.errors import ContentErrors
@@ -52,6 +57,7 @@ def _counter(progress: Progress, stage: str, total: int) -> Callable[[int], None
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CACHE_NAME = ".archive-cache.sqlite"  # beside the output folder: site/ → .site.archive-cache.sqlite
+LOCK_NAME = ".archive-lock"  # beside it too: site/ → .site.archive-lock
 
 
 @dataclass(frozen=True)
@@ -367,16 +373,31 @@ def open_cache(out_dir: Path, use_cache: bool = True) -> BuildCache:
     return BuildCache(cache_path(out_dir) if use_cache else None, code_fingerprint())
 
 
+@contextmanager
+def output_locked(out_dir: Path):
+    """Hold the output folder's lock (a file beside it) for a build: a second build of the same
+    folder, such as `archive build` while `archive serve` runs, waits for the first to finish
+    instead of moving the same folders at the same time. Where there is no flock, no lock."""
+    out_dir = out_dir.resolve()
+    lock = out_dir.with_name(f".{out_dir.name}{LOCK_NAME}")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as file:
+        if fcntl is not None:
+            fcntl.flock(file, fcntl.LOCK_EX)  # released when the file is closed
+        yield
+
+
 def build(content_dir: Path, out_dir: Path, templates: Path = TEMPLATES, index: bool = True,
           jobs: int | None = None, use_cache: bool = True, progress: Progress = silent,
           cache: BuildCache | None = None, planner: Planner | None = None) -> BuildResult:
     """Build the site into `out_dir`, redoing only what changed; on any error `out_dir` is left as it was.
 
     A process that builds again and again (serve) passes the same `cache` and `planner`, kept in memory."""
-    cache = cache or open_cache(out_dir, use_cache)
-    with collector_paused():
-        result = _run(content_dir, out_dir, templates, index, jobs, cache, commit=True, progress=progress,
-                      planner=planner)
+    with output_locked(out_dir):
+        cache = cache or open_cache(out_dir, use_cache)
+        with collector_paused():
+            result = _run(content_dir, out_dir, templates, index, jobs, cache, commit=True, progress=progress,
+                          planner=planner)
     dropped, cache.dropped = cache.dropped, ""  # said once
     return replace(result, notes=(dropped, *result.notes)) if dropped else result
 

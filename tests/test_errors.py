@@ -31,7 +31,7 @@ def problems(content: Path, tmp_path: Path):
         with pytest.raises(ContentErrors) as caught:
             build(content, out, index=False)
         assert snapshot(out) == before, "a failed build changed the output folder"
-        assert sorted(p.name for p in tmp_path.iterdir()) == [".site.archive-cache.sqlite", "content", "site"], "staging left behind"
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".site.archive-cache.sqlite", ".site.archive-lock", "content", "site"], "staging left behind"
         return [str(error) for error in caught.value.errors]
 
     return failed_build

@@ -192,7 +192,7 @@ def test_a_failed_build_in_the_spare_never_touches_the_live_site(project, tmp_pa
         build(content, out, templates=templates, index=False)
     assert snapshot(out) == before
     assert sorted(p.name for p in out.parent.iterdir() if p.name.startswith(".site")) == [
-        ".site.archive-cache.sqlite", ".site.spare"]
+        ".site.archive-cache.sqlite", ".site.archive-lock", ".site.spare"]
     edit(templates / "deal.html", "<a href=\"/no-such-page/\">Facts</a>", "Facts")
     build(content, out, templates=templates, index=False)
     assert_same_as_cold(content, templates, out, tmp_path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,7 @@ def previous_site(tmp_path) -> tuple[Path, dict[str, bytes]]:
 
 def assert_untouched(out: Path, before: dict[str, bytes]) -> None:
     assert snapshot(out) == before
-    assert sorted(p.name for p in out.parent.iterdir()) == [".site.archive-cache.sqlite", "site"], "a staging folder was left behind"
+    assert sorted(p.name for p in out.parent.iterdir()) == [".site.archive-cache.sqlite", ".site.archive-lock", "site"], "a staging folder was left behind"
 
 
 def test_a_render_failure_leaves_the_previous_site(previous_site, tmp_path_factory):
@@ -163,7 +164,7 @@ def test_without_an_atomic_exchange_a_failed_swap_puts_the_previous_site_back(pr
 def test_the_replaced_site_is_removed_after_a_rebuild(previous_site):
     out, _ = previous_site
     build(FIXTURE_CONTENT, out, index=False, use_cache=False)
-    assert names_once_settled(out.parent, 2) == [".site.archive-cache.sqlite", "site"]
+    assert names_once_settled(out.parent, 3) == [".site.archive-cache.sqlite", ".site.archive-lock", "site"]
     assert not (out / "marker.txt").exists()
 
 
@@ -173,7 +174,7 @@ def test_a_replaced_site_left_behind_is_removed_by_the_next_build(previous_site)
     (leftover / "deals").mkdir(parents=True)
     (leftover / "deals" / "index.html").write_text("an old site whose deletion was cut short")
     build(FIXTURE_CONTENT, out, index=False, use_cache=False)
-    assert names_once_settled(out.parent, 2) == [".site.archive-cache.sqlite", "site"]
+    assert names_once_settled(out.parent, 3) == [".site.archive-cache.sqlite", ".site.archive-lock", "site"]
 
 
 def test_the_repository_tracks_no_build_output():
@@ -183,3 +184,16 @@ def test_the_repository_tracks_no_build_output():
     tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout.split("\n")
     built = [path for path in tracked if path.startswith(("site/", ".site")) or path.endswith(".sqlite")]
     assert built == [], "build output or caches are committed"
+
+
+def test_a_second_build_of_the_same_site_waits_for_the_first(tmp_path):
+    out = tmp_path / "site"
+    command = [sys.executable, "-m", "generator", "build", "--content", str(FIXTURE_CONTENT), "--out", str(out), "--no-index"]
+    with generator.build.output_locked(out):  # as a build in progress holds it
+        second = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)  # ample for a build of the fixture, were it not waiting
+        assert second.poll() is None and not out.exists(), "the second build did not wait"
+    _, errors = second.communicate(timeout=120)
+    assert second.returncode == 0, errors
+    assert (out / "index.html").is_file()
