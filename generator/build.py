@@ -266,6 +266,21 @@ def unchanged(output: Output, previous: PageEntry | None, out_dir: Path) -> bool
     return (stat.st_size, stat.st_mtime_ns) == (previous.size, previous.mtime_ns)
 
 
+def reuse_unchanged(staging: Staging, outputs: list[Output], cache: BuildCache, previous_dir: Path,
+                    commit: bool) -> dict[str, PageEntry]:
+    """The files this build need not render, with their cache entries: those the reused spare
+    already holds, and those the previous site holds as wanted, hard-linked into the staging
+    folder (a check only reads their links from the cache). Stale files of the spare go first."""
+    kept = {o.path: cache.spare[o.path] for o in outputs if staging.holds(o.path, o.key)}
+    linked = {o.path: cache.pages[o.path] for o in outputs
+              if o.path not in kept and unchanged(o, cache.pages.get(o.path), previous_dir)}
+    if commit:
+        staging.keep_only({o.path for o in outputs})
+        for path in linked:
+            staging.link(path)
+    return kept | linked
+
+
 def output_entries(outputs: list[Output], kept: dict[str, PageEntry], links: dict[str, Links | None],
                    out_dir: Path) -> dict[str, PageEntry]:
     """The cache entries of this build's files, as they now lie in the output folder."""
@@ -327,14 +342,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         return BuildResult(html_pages, len(outputs), 0, None, clock.total(), clock.stages, ("nothing changed",))
     # The site this build replaces is kept as the spare if the cache will say what it holds.
     with Staging(out_dir, cache.spare if commit else None, keep_replaced=cache.path is not None) as staging:
-        kept = {o.path: cache.spare[o.path] for o in outputs if staging.holds(o.path, o.key)}
-        linked = {o.path: previous[o.path] for o in outputs
-                  if o.path not in kept and unchanged(o, previous.get(o.path), previous_dir)}
-        if commit:  # a check needs only their links, from the cache
-            staging.keep_only({o.path for o in outputs})
-            for path in linked:
-                staging.link(path)
-        kept.update(linked)
+        kept = reuse_unchanged(staging, outputs, cache, previous_dir, commit)
         clock.lap("link")
         todo = [o for o in outputs if o.path not in kept]
         fragments = None
