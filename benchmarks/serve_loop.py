@@ -11,14 +11,9 @@ import json
 import time
 from pathlib import Path
 
+from benchmarks.run import edit_brief
 from generator.build import build, open_cache
 from generator.pages import Planner
-
-
-def edit_brief(content: Path, run: int) -> None:
-    brief = content / "deals" / "synthetic-00003.md"
-    text = brief.read_text(encoding="utf-8")
-    brief.write_text(text.replace("summary: ", f"summary: Edited in serve ({run}). ", 1), encoding="utf-8")
 
 
 def main() -> None:

@@ -80,12 +80,7 @@ def check_links(pages: dict[str, Links], paths: set[str], site_name: str = "site
 
     `pages` holds the links and ids of every HTML page; `paths` is every file of the site."""
     ids = {path: set(page_ids) for path, (_, page_ids) in pages.items()}
-    errors = []
-    for path, (links, _) in pages.items():
-        for href, line, target, fragment in links:
-            problem = _link_problem(href, target or path, fragment, paths, ids)
-            if problem:
-                errors.append(ContentError(f"{site_name}/{path}", line, "link", problem))
+    errors = _broken_links(pages, paths, ids, site_name)
     for path in sorted(set(pages) - _reachable(pages)):
         errors.append(ContentError(f"{site_name}/{path}", 0, "", "no page links here: it cannot be reached from the home page"))
     return errors
@@ -110,19 +105,25 @@ def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Link
                 if found is not None:
                     ids[target] = set(found[1])
         ids[path] = set(rendered[path][1])
-    errors = []
-    for path, (links, _) in rendered.items():
-        for href, line, target, fragment in links:
-            problem = _link_problem(href, target or path, fragment, paths, ids)
-            if problem:
-                errors.append(ContentError(f"site/{path}", line, "link", problem))
-    return errors
+    return _broken_links(rendered, paths, ids)
 
 
 def check_files(files: dict[str, bytes]) -> list[ContentError]:
     """check_links over a site held in memory as {path: bytes}."""
     pages = {path: extract_links(data) for path, data in files.items() if path.endswith(".html")}
     return check_links(pages, set(files))
+
+
+def _broken_links(pages: dict[str, Links], paths: set[str], ids: dict[str, set[str]],
+                  site_name: str = "site") -> list[ContentError]:
+    """Every link of these pages that points to no file, or to no such id on its page."""
+    errors = []
+    for path, (links, _) in pages.items():
+        for href, line, target, fragment in links:
+            problem = _link_problem(href, target or path, fragment, paths, ids)
+            if problem:
+                errors.append(ContentError(f"{site_name}/{path}", line, "link", problem))
+    return errors
 
 
 def _link_problem(href: str, target: str, fragment: str, paths: set[str], ids: dict[str, set[str]]) -> str | None:

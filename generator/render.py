@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from generator.charts import bar_chart, column_chart
 from generator.dates import PartialDate
 from generator.errors import BuildError
-from generator.exports import EXPORTS, FROM_FRAGMENTS, Fragments, fragments_of
+from generator.exports import EXPORTS, FROM_FRAGMENTS, Fragments
 from generator.model import Deal
 from generator.pages import URL_FUNCTIONS, Page, party_url
 from generator.prose import to_html
@@ -98,8 +98,7 @@ class Renderer:
         self.fragments: dict[int, Fragments] = {}  # by id(deal): encoded ahead of rendering (see build)
 
     def fragment(self, deal: Deal) -> Fragments:
-        found = self.fragments.get(id(deal))
-        return found if found is not None else fragments_of(deal, self.names)
+        return self.fragments[id(deal)]
 
     def render(self, page: Page) -> bytes:
         if page.export in FROM_FRAGMENTS:
