@@ -144,8 +144,10 @@ class BuildCache:
         all in one SQLite transaction, so a crash leaves the old cache whole. `spare` and
         `fragments` are left as they were when not given."""
         spare = self.spare if spare is None else spare
-        old_fragments = self.fragments() if fragments is not None else {}
-        fragments = old_fragments if fragments is None else fragments
+        tables = [("files", "path", files, self.files), ("pages", "path", pages, self.pages),
+                  ("spare", "path", spare, self.spare)]
+        if fragments is not None:
+            tables.append(("fragments", "key", fragments, self.fragments()))
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,9 +163,7 @@ class BuildCache:
                 db.execute("CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, json TEXT, deal_row TEXT, delivery_rows TEXT)")
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                [("fingerprint", self.fingerprint), ("inputs", inputs)])
-                for table, column, new, old in (("files", "path", files, self.files), ("pages", "path", pages, self.pages),
-                                                ("spare", "path", spare, self.spare),
-                                                ("fragments", "key", fragments, old_fragments)):
+                for table, column, new, old in tables:
                     db.executemany(f"DELETE FROM {table} WHERE {column} = ?", ((path,) for path in old.keys() - new.keys()))
                     changed = [(path, *entry.__dict__.values()) for path, entry in new.items()
                                if (kept := old.get(path)) is not entry and kept != entry]  # most are the same object
@@ -173,4 +173,5 @@ class BuildCache:
             self.path.unlink(missing_ok=True)  # better no cache than a doubtful one
             raise
         self.files, self.pages, self.spare, self.inputs = files, pages, spare, inputs
-        self._fragments, self._trusted = fragments, True
+        self._fragments = self._fragments if fragments is None else fragments
+        self._trusted = True

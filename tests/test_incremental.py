@@ -13,6 +13,7 @@ from benchmarks import corpus
 from generator.build import TEMPLATES, build, cache_path, check, open_cache
 from generator.pages import Planner
 from generator.errors import BuildError, ContentErrors
+from generator.exports import fragments_of
 from tests.conftest import edit, write_tree
 
 
@@ -301,3 +302,19 @@ def test_a_planner_kept_between_builds_plans_what_a_fresh_build_would(dense_arch
         if number == 0:
             assert planner.planned < total_sets / 2, "a text edit plans afresh only what it touches"
         assert_same_as_cold(content, templates, out, tmp_path)
+
+
+def test_a_rebuild_without_exports_keeps_the_export_fragments_for_the_next(project, monkeypatch):
+    """serve: a rebuild that renders no export (here, a brief touched but unchanged) must not
+    forget the cached export fragments, or the next edit re-encodes every brief's share."""
+    content, templates, out = project
+    cache, planner = open_cache(out), Planner()
+    build(content, out, templates=templates, index=False, cache=cache, planner=planner)
+    brief = content / BRIEF
+    brief.write_bytes(brief.read_bytes())
+    assert build(content, out, templates=templates, index=False, cache=cache, planner=planner).rendered == 0
+    encoded = []
+    monkeypatch.setattr("generator.build.fragments_of", lambda deal, names: encoded.append(deal.slug) or fragments_of(deal, names))
+    edit(brief, "summary: A synthetic brief", "summary: An edited synthetic brief")
+    build(content, out, templates=templates, index=False, cache=cache, planner=planner, jobs=1)
+    assert encoded == ["2001-norway-chile-fixture-sam"]
