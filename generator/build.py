@@ -195,19 +195,19 @@ def render_into(staging: Staging, renderer: Renderer, todo: list[Output], jobs: 
 
 def check_site_links(outputs: list[Output], kept: dict[str, PageEntry], rendered: dict[str, Links | None],
                      previous: dict[str, PageEntry]) -> list:
-    """Every broken link of the site, and every page no link leads to. When the last build made
-    the same files, its links all resolved, so only what the rendered pages changed is checked."""
+    """Every broken link of the site, and every page no link leads to. The last build's links all
+    resolved: when this one keeps all its files, only what the rendered pages changed is checked."""
     paths = {o.path for o in outputs}
     changed = {path: found for path, found in rendered.items() if found is not None}
-    if paths == previous.keys() - {INDEX_FOLDER}:
-        def before(path: str) -> Links | None:
-            entry = previous.get(path)
-            return pickle.loads(entry.links) if entry is not None and entry.links else None
-        broken = check_changed_links(changed, before, paths)
-        if broken is not None:
-            return broken
-    links = {path: pickle.loads(entry.links) for path, entry in kept.items() if path.endswith(".html")}
-    return check_links({**links, **changed}, paths)
+
+    def before(path: str) -> Links | None:
+        entry = previous.get(path)
+        return pickle.loads(entry.links) if entry is not None and entry.links else None
+
+    def site() -> dict[str, Links]:
+        return {**{path: pickle.loads(entry.links) for path, entry in kept.items() if path.endswith(".html")}, **changed}
+    broken = check_changed_links(changed, before, paths, previous.keys() - {INDEX_FOLDER}, site)
+    return check_links(site(), paths) if broken is None else broken
 
 
 def index_into(staging: Staging, out_dir: Path, wanted: bool, current: bool, site_index: str | None,

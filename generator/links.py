@@ -81,22 +81,29 @@ def check_links(pages: dict[str, Links], paths: set[str], site_name: str = "site
     `pages` holds the links and ids of every HTML page; `paths` is every file of the site."""
     ids = {path: set(page_ids) for path, (_, page_ids) in pages.items()}
     errors = _broken_links(pages, paths, ids, site_name)
-    for path in sorted(set(pages) - _reachable(pages)):
-        errors.append(ContentError(f"{site_name}/{path}", 0, "", "no page links here: it cannot be reached from the home page"))
-    return errors
+    reached = _reachable(pages, [path for path in START_PAGES if path in pages])
+    return errors + _unreached(set(pages) - reached, site_name)
 
 
-def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Links | None],
-                        paths: set[str]) -> list[ContentError] | None:
-    """The link check of a rebuild that made the same files as a build whose links all resolved,
-    and changed only the `rendered` pages (`before(path)` gives a page's links as that build
-    made it). If no rendered page lost a link target or an id, the unchanged pages' links still
-    resolve and every page is still reached: only the rendered pages' links need checking.
-    None when that does not hold: then the whole site must be checked."""
+def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Links | None], paths: set[str],
+                        old_paths: set[str], site: Callable[[], dict[str, Links]]) -> list[ContentError] | None:
+    """The link check of a rebuild that keeps every file (`old_paths`) of a build whose links all
+    resolved, and changed or added only the `rendered` pages (`before(path)` gives a page's links
+    as that build made it; `site()` every page's links as they are now). If no rendered page lost
+    an id, the unchanged pages' links still resolve, so only the rendered pages' links need
+    checking. Every old page is still reached unless a rendered page stopped linking to it (as
+    when a listing's pages shift): then the whole site is walked. None when a file was removed or
+    an id lost: then the whole site must be checked."""
+    if not old_paths or not paths >= old_paths:
+        return None
+    lost_target = False
     for path, (links, ids) in rendered.items():
+        if path not in old_paths:
+            continue  # new: it had nothing to lose
         old = before(path)
-        if old is None or not set(ids) >= set(old[1]) or not {l[2] for l in links} >= {l[2] for l in old[0]}:
+        if old is None or not set(ids) >= set(old[1]):
             return None
+        lost_target = lost_target or not {l[2] for l in links} >= {l[2] for l in old[0]}
     ids = {}
     for path, (links, _) in rendered.items():
         for _, _, target, fragment in links:
@@ -105,7 +112,13 @@ def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Link
                 if found is not None:
                     ids[target] = set(found[1])
         ids[path] = set(rendered[path][1])
-    return _broken_links(rendered, paths, ids)
+    broken = _broken_links(rendered, paths, ids)
+    if lost_target:
+        pages = site()
+        return broken + _unreached(set(pages) - _reachable(pages, [path for path in START_PAGES if path in pages]))
+    # Every old page is still reached, and only a rendered page can link to a new one.
+    new = {path for path in rendered if path not in old_paths}
+    return broken + _unreached(new - _reachable(rendered, [path for path in rendered if path in old_paths]))
 
 
 def check_files(files: dict[str, bytes]) -> list[ContentError]:
@@ -136,9 +149,14 @@ def _link_problem(href: str, target: str, fragment: str, paths: set[str], ids: d
     return None
 
 
-def _reachable(pages: dict[str, Links]) -> set[str]:
-    """Pages reached by following links from the start pages (a breadth-first walk)."""
-    seen = {path for path in START_PAGES if path in pages}
+def _unreached(paths: set[str], site_name: str = "site") -> list[ContentError]:
+    return [ContentError(f"{site_name}/{path}", 0, "", "no page links here: it cannot be reached from the home page")
+            for path in sorted(paths)]
+
+
+def _reachable(pages: dict[str, Links], start: list[str]) -> set[str]:
+    """Pages reached by following links from the `start` pages (a breadth-first walk)."""
+    seen = set(start)
     queue = list(seen)
     while queue:
         for _, _, target, _ in pages[queue.pop()][0]:

@@ -318,3 +318,14 @@ def test_a_rebuild_without_exports_keeps_the_export_fragments_for_the_next(proje
     edit(brief, "summary: A synthetic brief", "summary: An edited synthetic brief")
     build(content, out, templates=templates, index=False, cache=cache, planner=planner, jobs=1)
     assert encoded == ["2001-norway-chile-fixture-sam"]
+
+
+def test_an_added_brief_with_a_broken_link_fails_the_rebuild(project):
+    """A rebuild that only adds files checks just the rendered pages' links: the new page's are among them."""
+    content, templates, out = project
+    text = (content / "deals/undated-chile-norway-fixture-tank.md").read_text()
+    (content / "deals/2020-chile-norway-fixture-tank.md").write_text(
+        text.replace("[Fixture] Chile and Norway discuss tanks", "[Fixture] A second tank brief") + "\nSee [the facts](/deals/no-such-brief/#facts).\n")
+    with pytest.raises(ContentErrors) as raised:
+        build(content, out, templates=templates, index=False)
+    assert [(e.path, e.field) for e in raised.value.errors] == [("site/deals/2020-chile-norway-fixture-tank/index.html", "link")]

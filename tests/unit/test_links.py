@@ -14,28 +14,47 @@ def site(**pages: bytes) -> dict:
     return {path: extract_links(html) for path, html in found.items()}
 
 
+def changed(rendered: dict, paths: set[str] = PATHS, old_paths: set[str] = PATHS):
+    """check_changed_links after the site above was built and these pages were rendered again."""
+    return check_changed_links(rendered, site().get, paths, old_paths, lambda: {**site(), **rendered})
+
+
 def test_the_whole_site_checks_clean():
     assert check_links(site(), PATHS) == []
 
 
 def test_a_rendered_page_is_checked_against_the_unchanged_ones():
-    before = site()
     rendered = {"b/index.html": extract_links(B + b' <a href="/a/#top">A</a> <a href="/a/#nowhere">x</a>')}
-    errors = check_changed_links(rendered, before.get, PATHS)
-    assert [e.message for e in errors] == ['"/a/#nowhere": no element with id "nowhere" on that page']
+    assert [e.message for e in changed(rendered)] == ['"/a/#nowhere": no element with id "nowhere" on that page']
 
 
-def test_a_page_that_lost_an_id_or_a_link_needs_the_whole_site_checked():
-    before = site()
+def test_a_page_that_lost_an_id_needs_the_whole_site_checked():
     lost_id = {"b/index.html": extract_links(b'<h2 id="context">Context</h2> <a href="/">home</a>')}
-    assert check_changed_links(lost_id, before.get, PATHS) is None
-    assert [e.message for e in check_links({**before, **lost_id}, PATHS)] == [
+    assert changed(lost_id) is None
+    assert [e.message for e in check_links({**site(), **lost_id}, PATHS)] == [
         '"/b/#background": no element with id "background" on that page']
+
+
+def test_a_page_that_lost_a_link_has_the_whole_site_walked_for_pages_no_longer_reached():
     lost_link = {"index.html": extract_links(b'<a href="/b/">B</a>')}
-    assert check_changed_links(lost_link, before.get, PATHS) is None
-    assert [e.message for e in check_links({**before, **lost_link}, PATHS)] == [
-        "no page links here: it cannot be reached from the home page"]
+    assert [(e.path, e.message) for e in changed(lost_link)] == [
+        ("site/a/index.html", "no page links here: it cannot be reached from the home page")]
+    moved = {"index.html": extract_links(b'<a href="/b/">B</a>'), "b/index.html": extract_links(B + b' <a href="/a/">A</a>')}
+    assert changed(moved) == []
 
 
-def test_a_page_new_to_the_site_needs_the_whole_site_checked():
-    assert check_changed_links({"c/index.html": extract_links(b"<p>new</p>")}, site().get, PATHS | {"c/index.html"}) is None
+def test_a_page_new_to_the_site_is_checked_and_must_be_reached_from_a_rendered_one():
+    new = {"c/index.html": extract_links(b'<p id="new">new</p> <a href="/a/#top">A</a> <a href="/d/">D</a>')}
+    with_c = PATHS | {"c/index.html"}
+    assert [(e.path, e.message) for e in changed(new, with_c)] == [
+        ("site/c/index.html", '"/d/" points to no page of the site'),
+        ("site/c/index.html", "no page links here: it cannot be reached from the home page")]
+    linked = {**new, "b/index.html": extract_links(B + b' <a href="/c/#new">C</a>')}
+    assert [e.message for e in changed(linked, with_c)] == ['"/d/" points to no page of the site']
+    assert [e.message for e in check_links({**site(), **linked}, with_c)] == ['"/d/" points to no page of the site']
+
+
+def test_a_file_gone_from_the_site_or_no_earlier_build_needs_the_whole_site_checked():
+    rendered = {"index.html": extract_links(b'<a href="/a/">A</a>')}
+    assert changed(rendered, PATHS - {"b/index.html"}) is None
+    assert changed(rendered, PATHS, set()) is None
