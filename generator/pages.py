@@ -329,8 +329,10 @@ def finish_plan(pages: list[Page], archive: Archive) -> list[Page]:
             raise BuildError(f"two pages would be written to {page.path}: {seen[page.path.lower()].url} and {page.url}")
         seen[page.path.lower()] = page
     html_pages = [page.url for page in pages if page.path.endswith(".html") and page.url != "/404.html"]
-    pages.append(Page("/sitemap.xml", "sitemap.xml", {"urls": sorted(html_pages), "deal_by_url": {
-        deal_url(deal): deal for deal in archive.deals}}))
+    # The dates as strings, not the briefs: an edit that leaves a brief's date alone leaves the
+    # sitemap's key alone, and the 10,000-line file is not rendered again.
+    pages.append(Page("/sitemap.xml", "sitemap.xml", {"urls": sorted(html_pages), "lastmod": {
+        deal_url(deal): deal.last_updated.iso() for deal in archive.deals}}))
     return sorted(pages, key=lambda page: page.url)
 
 
