@@ -69,6 +69,25 @@ def party_linker(parties: dict) -> callable:
     return party_link
 
 
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled by an earlier build of this process (serve), by name and source:
+    Jinja checks each template's source against the checksum it was compiled from."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, tuple[str, object]] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        found = self.compiled.get(bucket.key)
+        if found is not None and found[0] == bucket.checksum:
+            bucket.code = found[1]
+
+    def dump_bytecode(self, bucket) -> None:
+        self.compiled[bucket.key] = (bucket.checksum, bucket.code)
+
+
+COMPILED = CompiledTemplates()
+
+
 def make_environment(templates: Path, globals_: dict) -> jinja2.Environment:
     """A Jinja environment over `templates`, compiled once, with the archive's filters."""
     env = jinja2.Environment(
@@ -79,6 +98,7 @@ def make_environment(templates: Path, globals_: dict) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=COMPILED,  # serve's rebuilds do not compile unchanged templates again
     )
     env.filters.update(date=format_date, number=format_number, money=format_money, markdown=to_html,
                        jsonld=json_ld)
