@@ -7,8 +7,9 @@ deleting one brief, as medians of several runs, with peak memory and Pagefind's 
 Each build is a separate `python -m generator build` process, timed from the outside (wall
 clock, start-up included); peak memory is the largest resident size of that process and of its
 workers. Rebuilds as `archive serve` makes them (one process keeping its cache and page plan in
-memory) are timed inside that process (benchmarks/serve_loop.py). The synthetic content is written to a temporary folder, never into content/; the sites
-are built there too, or in a temporary folder under `--output-in` (to tell disk from CPU time).
+memory) are timed inside that process (benchmarks/serve_loop.py), after the same three changes.
+The synthetic content is written to a temporary folder, never into content/; the sites are built
+there too, or in a temporary folder under `--output-in` (to tell disk from CPU time).
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ def delete_brief(content: Path, run: int) -> None:
     (content / "deals" / f"synthetic-added-{run}.md").unlink()
 
 
-def serve_rebuilds(content: Path, out: Path, runs: int) -> tuple[list[float], float]:
-    """Rebuilds after an edit in one process, as `archive serve` makes them: (seconds, peak MiB)."""
+def serve_rebuilds(content: Path, out: Path, runs: int) -> tuple[dict[str, list[float]], float]:
+    """Rebuilds in one process, as `archive serve` makes them: (seconds by change, peak MiB)."""
     settle(out)
     command = [sys.executable, "-m", "benchmarks.serve_loop", str(content), str(out), "--runs", str(runs)]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -100,7 +101,8 @@ def measure(size: int, runs: int, folder: Path, output_folder: Path) -> dict[str
             change(content, run)
             record(name, run_build(content, out, "--no-index"))
     seconds, memory = serve_rebuilds(content, out, runs)
-    times["rebuild in archive serve, one brief edited"] = [(t, memory) for t in seconds]
+    for change, found in seconds.items():
+        times[f"rebuild in archive serve, one brief {change}"] = [(t, memory) for t in found]
     settle(out)  # before the temporary folder is removed
     return {name: (statistics.median(t for t, _ in results), max(m for _, m in results)) for name, results in times.items()}
 

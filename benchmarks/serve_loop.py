@@ -1,5 +1,6 @@
 """Rebuilds as `archive serve` does them: one process, one build cache and one page plan kept in
-memory, a brief edited before each rebuild. Prints each rebuild's seconds as JSON.
+memory, and before each rebuild one brief edited, added or deleted (as in run.py). Prints the
+seconds of each kind of rebuild as JSON.
 
     python -m benchmarks.serve_loop CONTENT OUT --runs 3
 """
@@ -11,9 +12,11 @@ import json
 import time
 from pathlib import Path
 
-from benchmarks.run import edit_brief
+from benchmarks.run import add_brief, delete_brief, edit_brief
 from generator.build import build, open_cache
 from generator.pages import Planner
+
+CHANGES = {"edited": edit_brief, "added": add_brief, "deleted": delete_brief}
 
 
 def main() -> None:
@@ -24,13 +27,16 @@ def main() -> None:
     args = parser.parse_args()
     cache, planner = open_cache(args.out), Planner()
     build(args.content, args.out, index=False, cache=cache, planner=planner)  # serve's first build
-    seconds = []
-    for run in range(args.runs + 1):  # the first rebuild stages into a new spare: not counted
-        edit_brief(args.content, run)
-        started = time.perf_counter()
-        build(args.content, args.out, index=False, cache=cache, planner=planner)
-        seconds.append(time.perf_counter() - started)
-    print(json.dumps(seconds[1:]))
+    edit_brief(args.content, -1)  # the first rebuild stages into a new spare: not counted
+    build(args.content, args.out, index=False, cache=cache, planner=planner)
+    seconds: dict[str, list[float]] = {name: [] for name in CHANGES}
+    for run in range(args.runs):
+        for name, change in CHANGES.items():
+            change(args.content, run)
+            started = time.perf_counter()
+            build(args.content, args.out, index=False, cache=cache, planner=planner)
+            seconds[name].append(time.perf_counter() - started)
+    print(json.dumps(seconds))
 
 
 if __name__ == "__main__":
