@@ -203,11 +203,11 @@ def check_site_links(outputs: list[Output], kept: dict[str, PageEntry], rendered
     def before(path: str) -> Links | None:
         entry = previous.get(path)
         return pickle.loads(entry.links) if entry is not None and entry.links else None
-
-    def site() -> dict[str, Links]:
-        return {**{path: pickle.loads(entry.links) for path, entry in kept.items() if path.endswith(".html")}, **changed}
-    broken = check_changed_links(changed, before, paths, previous.keys() - {INDEX_FOLDER}, site)
-    return check_links(site(), paths) if broken is None else broken
+    broken = check_changed_links(changed, before, paths, previous.keys() - {INDEX_FOLDER})
+    if broken is not None:
+        return broken
+    links = {path: pickle.loads(entry.links) for path, entry in kept.items() if path.endswith(".html")}
+    return check_links({**links, **changed}, paths)
 
 
 def index_into(staging: Staging, out_dir: Path, wanted: bool, current: bool, site_index: str | None,

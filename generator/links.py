@@ -9,6 +9,7 @@ expression reads them as reliably as an HTML parser, at a fraction of the cost.
 from __future__ import annotations
 
 import re
+from collections import deque
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
@@ -85,25 +86,24 @@ def check_links(pages: dict[str, Links], paths: set[str], site_name: str = "site
     return errors + _unreached(set(pages) - reached, site_name)
 
 
-def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Links | None], paths: set[str],
-                        old_paths: set[str], site: Callable[[], dict[str, Links]]) -> list[ContentError] | None:
+def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Links | None],
+                        paths: set[str], old_paths: set[str]) -> list[ContentError] | None:
     """The link check of a rebuild that keeps every file (`old_paths`) of a build whose links all
     resolved, and changed or added only the `rendered` pages (`before(path)` gives a page's links
-    as that build made it; `site()` every page's links as they are now). If no rendered page lost
-    an id, the unchanged pages' links still resolve, so only the rendered pages' links need
-    checking. Every old page is still reached unless a rendered page stopped linking to it (as
-    when a listing's pages shift): then the whole site is walked. None when a file was removed or
-    an id lost: then the whole site must be checked."""
+    as that build made it). If no rendered page lost an id, the unchanged pages' links still
+    resolve: only the rendered pages' links need checking. Every old page is still reached unless
+    a rendered page stopped linking to it (as when a listing's pages shift); those pages, and the
+    new ones, are looked for from the home page. None when a file was removed or an id lost:
+    then the whole site must be checked."""
     if not old_paths or not paths >= old_paths:
         return None
-    lost_target = False
+    questioned = {path for path in rendered if path not in old_paths}  # new: they had nothing to lose
     for path, (links, ids) in rendered.items():
-        if path not in old_paths:
-            continue  # new: it had nothing to lose
-        old = before(path)
-        if old is None or not set(ids) >= set(old[1]):
-            return None
-        lost_target = lost_target or not {l[2] for l in links} >= {l[2] for l in old[0]}
+        if path in old_paths:
+            old = before(path)
+            if old is None or not set(ids) >= set(old[1]):
+                return None
+            questioned |= {l[2] for l in old[0]} - {l[2] for l in links}
     ids = {}
     for path, (links, _) in rendered.items():
         for _, _, target, fragment in links:
@@ -112,13 +112,9 @@ def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Link
                 if found is not None:
                     ids[target] = set(found[1])
         ids[path] = set(rendered[path][1])
-    broken = _broken_links(rendered, paths, ids)
-    if lost_target:
-        pages = site()
-        return broken + _unreached(set(pages) - _reachable(pages, [path for path in START_PAGES if path in pages]))
-    # Every old page is still reached, and only a rendered page can link to a new one.
-    new = {path for path in rendered if path not in old_paths}
-    return broken + _unreached(new - _reachable(rendered, [path for path in rendered if path in old_paths]))
+    questioned = {path for path in questioned if path.endswith(".html") and path in paths}
+    unreached = _unfound(questioned, lambda path: rendered.get(path) or before(path), paths)
+    return _broken_links(rendered, paths, ids) + _unreached(unreached)
 
 
 def check_files(files: dict[str, bytes]) -> list[ContentError]:
@@ -152,6 +148,22 @@ def _link_problem(href: str, target: str, fragment: str, paths: set[str], ids: d
 def _unreached(paths: set[str], site_name: str = "site") -> list[ContentError]:
     return [ContentError(f"{site_name}/{path}", 0, "", "no page links here: it cannot be reached from the home page")
             for path in sorted(paths)]
+
+
+def _unfound(wanted: set[str], links_of: Callable[[str], Links | None], paths: set[str]) -> set[str]:
+    """The pages of `wanted` that no chain of links from the start pages reaches. The walk stops
+    once all are found, so it usually reads a few hundred pages' links, not the whole site's."""
+    seen = {path for path in START_PAGES if path in paths}
+    queue = deque(seen)
+    missing = wanted - seen
+    while queue and missing:
+        found = links_of(queue.popleft())
+        for _, _, target, _ in found[0] if found else ():
+            if target not in seen and target.endswith(".html") and target in paths:
+                seen.add(target)
+                queue.append(target)
+                missing.discard(target)
+    return missing
 
 
 def _reachable(pages: dict[str, Links], start: list[str]) -> set[str]:
