@@ -196,14 +196,23 @@ def render_into(staging: Staging, renderer: Renderer, todo: list[Output], jobs: 
 def check_site_links(outputs: list[Output], kept: dict[str, PageEntry], rendered: dict[str, Links | None],
                      previous: dict[str, PageEntry]) -> list:
     """Every broken link of the site, and every page no link leads to. The last build's links all
-    resolved: when this one keeps all its files, only what the rendered pages changed is checked."""
+    resolved: where that is enough, only what changed since is checked (links.check_changed_links)."""
     paths = {o.path for o in outputs}
     changed = {path: found for path, found in rendered.items() if found is not None}
+    # A page the spare held was made by the build before last: it may differ from the last build's.
+    changed |= {path: pickle.loads(entry.links) for path, entry in kept.items()
+                if path.endswith(".html") and (path not in previous or previous[path].key != entry.key)}
 
     def before(path: str) -> Links | None:
         entry = previous.get(path)
         return pickle.loads(entry.links) if entry is not None and entry.links else None
-    broken = check_changed_links(changed, before, paths, previous.keys() - {INDEX_FOLDER})
+
+    def may_link_to(files: set[str]) -> set[str]:
+        # A byte search of the pickled links, which hold each target's path as UTF-8 text: it
+        # may find a page that only mentions the path, never miss one that links to it.
+        needles = [file.encode("utf-8") for file in files]
+        return {path for path, entry in previous.items() if path.endswith(".html") and any(n in entry.links for n in needles)}
+    broken = check_changed_links(changed, before, paths, previous.keys() - {INDEX_FOLDER}, may_link_to)
     if broken is not None:
         return broken
     links = {path: pickle.loads(entry.links) for path, entry in kept.items() if path.endswith(".html")}

@@ -86,18 +86,29 @@ def check_links(pages: dict[str, Links], paths: set[str], site_name: str = "site
     return errors + _unreached(set(pages) - reached, site_name)
 
 
-def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Links | None],
-                        paths: set[str], old_paths: set[str]) -> list[ContentError] | None:
-    """The link check of a rebuild that keeps every file (`old_paths`) of a build whose links all
-    resolved, and changed or added only the `rendered` pages (`before(path)` gives a page's links
-    as that build made it). If no rendered page lost an id, the unchanged pages' links still
-    resolve: only the rendered pages' links need checking. Every old page is still reached unless
-    a rendered page stopped linking to it (as when a listing's pages shift); those pages, and the
-    new ones, are looked for from the home page. None when a file was removed or an id lost:
-    then the whole site must be checked."""
-    if not old_paths or not paths >= old_paths:
+def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Links | None], paths: set[str],
+                        old_paths: set[str], may_link_to: Callable[[set[str]], set[str]]) -> list[ContentError] | None:
+    """The link check of a rebuild after a build (of the files `old_paths`) whose links all
+    resolved, where only the `rendered` pages changed or are new (`before(path)` gives a page's
+    links as that build made it; `may_link_to(files)` the old pages that may link to any of those
+    files, more rather than fewer). If no rendered page lost an id and no unchanged page links to
+    a removed file, the unchanged pages' links still resolve: only the rendered pages' links need
+    checking. Every old page is still reached unless a page that linked to it stopped (a rendered
+    page, as when a listing's pages shift) or is gone; those pages, and the new ones, are looked
+    for from the home page. None when an id was lost or an unchanged page links to a removed
+    file: then the whole site must be checked, to say where."""
+    if not old_paths:
         return None
-    questioned = {path for path in rendered if path not in old_paths}  # new: they had nothing to lose
+    removed = old_paths - paths
+    questioned = set()
+    for path in may_link_to(removed) - rendered.keys() - removed if removed else ():
+        found = before(path)
+        if found is not None and any(link[2] in removed for link in found[0]):
+            return None
+    for path in removed:
+        found = before(path) if path.endswith(".html") else None
+        questioned |= {link[2] for link in found[0]} if found else set()
+    questioned |= {path for path in rendered if path not in old_paths}  # new: they had nothing to lose
     for path, (links, ids) in rendered.items():
         if path in old_paths:
             old = before(path)

@@ -329,3 +329,31 @@ def test_an_added_brief_with_a_broken_link_fails_the_rebuild(project):
     with pytest.raises(ContentErrors) as raised:
         build(content, out, templates=templates, index=False)
     assert [(e.path, e.field) for e in raised.value.errors] == [("site/deals/2020-chile-norway-fixture-tank/index.html", "link")]
+
+
+def test_deleting_a_brief_an_unchanged_page_links_to_fails_the_rebuild(project):
+    content, templates, out = project
+    edit(templates / "about.html", "</h1>", '</h1><p><a href="/deals/undated-chile-norway-fixture-tank/">A brief</a></p>')
+    build(content, out, templates=templates, index=False)
+    (content / "deals/undated-chile-norway-fixture-tank.md").unlink()
+    with pytest.raises(ContentErrors) as raised:
+        build(content, out, templates=templates, index=False)  # about/ is unchanged; its link now leads nowhere
+    assert [(e.path, e.field) for e in raised.value.errors] == [("site/about/index.html", "link")]
+
+
+def test_a_page_taken_back_from_the_spare_has_its_links_checked(project):
+    """The spare holds pages as the build before last made them: one taken back unrendered may
+    link to what the last build changed. Here about/ returns to linking /data/#old-name after
+    data/ renamed that id: the rebuild renders nothing, and must still find the broken link."""
+    content, templates, out = project
+    data, about = templates / "data.html", templates / "about.html"
+    edit(data, "<h1>Open data</h1>", '<h1 id="old-name">Open data</h1>')
+    edit(about, "</h1>", '</h1><p><a href="/data/#old-name">Data</a></p>')
+    build(content, out, templates=templates, index=False)
+    edit(data, 'id="old-name"', 'id="new-name"')
+    edit(about, "/data/#old-name", "/data/#new-name")
+    build(content, out, templates=templates, index=False)  # the first site is now the spare
+    edit(about, "/data/#new-name", "/data/#old-name")
+    with pytest.raises(ContentErrors) as raised:
+        build(content, out, templates=templates, index=False)
+    assert [(e.path, e.field) for e in raised.value.errors] == [("site/about/index.html", "link")]

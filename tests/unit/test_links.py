@@ -1,5 +1,9 @@
 """The link check of a rebuild: only what the rendered pages changed, unless that is not enough."""
 
+import pickle
+
+from generator.build import Output, check_site_links
+from generator.cache import PageEntry
 from generator.links import check_changed_links, check_links, extract_links
 
 HOME = b'<a href="/a/">A</a> <a href="/b/">B</a>'
@@ -16,7 +20,7 @@ def site(**pages: bytes) -> dict:
 
 def changed(rendered: dict, paths: set[str] = PATHS, old_paths: set[str] = PATHS):
     """check_changed_links after the site above was built and these pages were rendered again."""
-    return check_changed_links(rendered, site().get, paths, old_paths)
+    return check_changed_links(rendered, site().get, paths, old_paths, lambda files: set(site()))
 
 
 def test_the_whole_site_checks_clean():
@@ -54,10 +58,24 @@ def test_a_page_new_to_the_site_is_checked_and_must_be_reached_from_the_home_pag
     assert [e.message for e in check_links({**site(), **linked}, with_c)] == ['"/d/" points to no page of the site']
 
 
-def test_a_file_gone_from_the_site_or_no_earlier_build_needs_the_whole_site_checked():
+def test_an_unchanged_page_linking_to_a_removed_file_or_no_earlier_build_needs_the_whole_site_checked():
     rendered = {"index.html": extract_links(b'<a href="/a/">A</a>')}
-    assert changed(rendered, PATHS - {"b/index.html"}) is None
+    assert changed(rendered, PATHS - {"b/index.html"}) is None  # a/ still links to /b/#background
+    assert [e.message for e in check_links({**site(), **rendered}, PATHS - {"b/index.html"})] == [
+        '"/b/#background" points to no page of the site']
     assert changed(rendered, PATHS, set()) is None
+
+
+def test_a_removed_page_was_perhaps_the_only_way_to_the_pages_it_linked_to():
+    with_c = PATHS | {"c/index.html"}
+    old = {**site(), "c/index.html": extract_links(b'<a href="/">home</a>'),
+           "b/index.html": extract_links(B + b' <a href="/c/">C</a>')}
+    home_without_b = {"index.html": extract_links(b'<a href="/a/">A</a>'), "a/index.html": extract_links(b'<h1 id="top">A</h1>')}
+    found = check_changed_links(home_without_b, old.get, with_c - {"b/index.html"}, with_c, lambda files: set(old))
+    assert [(e.path, e.message) for e in found] == [
+        ("site/c/index.html", "no page links here: it cannot be reached from the home page")]
+    home_to_c = {**home_without_b, "a/index.html": extract_links(b'<h1 id="top">A</h1> <a href="/c/">C</a>')}
+    assert check_changed_links(home_to_c, old.get, with_c - {"b/index.html"}, with_c, lambda files: set(old)) == []
 
 
 def test_the_walk_for_such_pages_stops_once_they_are_found():
@@ -70,5 +88,16 @@ def test_the_walk_for_such_pages_stops_once_they_are_found():
                 "list/index.html": extract_links(listing.replace(b'<a href="/item-0/">0</a>', b""))}
     read = []
     before = lambda path: read.append(path) or old.get(path)
-    assert check_changed_links(rendered, before, paths, paths) == []
+    assert check_changed_links(rendered, before, paths, paths, lambda files: set(old)) == []
     assert sorted(read) == ["index.html", "list/index.html"]  # the rendered pages' old links, nothing more
+
+
+def test_a_rebuild_finds_an_unchanged_page_linking_to_a_file_it_removed():
+    """The build looks for such pages in the cache's pickled links (a byte search) before it
+    unpickles any: here the home page and a/ are unchanged, b/ is gone, and nothing was rendered."""
+    previous = {path: PageEntry(f"key-{path}", 1, 1, pickle.dumps(links)) for path, links in site().items()}
+    outputs = [Output("index.html", "key-index.html"), Output("a/index.html", "key-a/index.html")]
+    kept = {o.path: previous[o.path] for o in outputs}
+    errors = check_site_links(outputs, kept, {}, previous)
+    assert [(e.path, e.message) for e in errors] == [("site/index.html", '"/b/" points to no page of the site'),
+                                                     ("site/a/index.html", '"/b/#background" points to no page of the site')]
