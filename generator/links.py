@@ -101,10 +101,11 @@ def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Link
         return None
     removed = old_paths - paths
     questioned = set()
-    for path in may_link_to(removed) - rendered.keys() - removed if removed else ():
-        found = before(path)
-        if found is not None and any(link[2] in removed for link in found[0]):
-            return None
+    if removed:
+        for path in may_link_to(removed) - rendered.keys() - removed:
+            found = before(path)
+            if found is not None and any(link[2] in removed for link in found[0]):
+                return None
     for path in removed:
         found = before(path) if path.endswith(".html") else None
         questioned |= {link[2] for link in found[0]} if found else set()
