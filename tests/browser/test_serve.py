@@ -26,9 +26,12 @@ TITLE = "[Fixture] Norway sells Fixture SAM to Chile"
 
 def start(content: Path, *flags: str):
     """`archive serve` in a process of its own; yields its base URL once the first build is done."""
+    # Ctrl-C (SIGINT) stops serve. A test run started in the background by a non-interactive
+    # shell ignores SIGINT, and a child would inherit that: give it the default back.
     process = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--port", "0", *flags], cwd=content.parent,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+                               env={**os.environ, "PYTHONPATH": str(ROOT)},
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     first = process.stdout.readline()
     url = re.search(r"http://127\.0\.0\.1:\d+/", first)
     assert url, first + process.stderr.read()
