@@ -52,9 +52,12 @@ class Staging:
 
     def __enter__(self) -> Staging:
         shutil.rmtree(self.folder, ignore_errors=True)
-        # Replaced sites whose background deletion did not finish (the machine stopped first).
-        for leftover in self.out_dir.parent.glob(f".{self.out_dir.name}.previous-*"):
-            remove_in_background(leftover)
+        # Replaced sites whose background deletion did not finish, and staging folders of builds
+        # that were killed (the machine stopped first). Builds of one site take turns (the build's
+        # lock), so no other build is using them.
+        for pattern in ("previous-*", "staging-*"):
+            for leftover in self.out_dir.parent.glob(f".{self.out_dir.name}.{pattern}"):
+                remove_in_background(leftover)
         if self._manifest and self.spare_folder.is_dir():
             self._guard(os.replace, self.spare_folder, self.folder)  # a build that dies here leaves no spare
             self.present, self._made = walk(self.folder)

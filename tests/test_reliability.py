@@ -168,11 +168,12 @@ def test_the_replaced_site_is_removed_after_a_rebuild(previous_site):
     assert not (out / "marker.txt").exists()
 
 
-def test_a_replaced_site_left_behind_is_removed_by_the_next_build(previous_site):
+@pytest.mark.parametrize("name", [".site.previous-0123456789ab", ".site.staging-99999"])
+def test_a_replaced_site_or_a_killed_build_left_behind_is_removed_by_the_next_build(previous_site, name):
     out, _ = previous_site
-    leftover = out.parent / ".site.previous-0123456789ab"
+    leftover = out.parent / name
     (leftover / "deals").mkdir(parents=True)
-    (leftover / "deals" / "index.html").write_text("an old site whose deletion was cut short")
+    (leftover / "deals" / "index.html").write_text("an old site whose deletion was cut short, or a staging folder")
     build(FIXTURE_CONTENT, out, index=False, use_cache=False)
     assert names_once_settled(out.parent, 3) == [".site.archive-cache.sqlite", ".site.archive-lock", "site"]
 
