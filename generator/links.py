@@ -97,25 +97,9 @@ def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Link
     page, as when a listing's pages shift) or is gone; those pages, and the new ones, are looked
     for from the home page. None when an id was lost or an unchanged page links to a removed
     file: then the whole site must be checked, to say where."""
-    if not old_paths:
+    questioned = _in_question(rendered, before, paths, old_paths, may_link_to)
+    if questioned is None:
         return None
-    removed = old_paths - paths
-    questioned = set()
-    if removed:
-        for path in may_link_to(removed) - rendered.keys() - removed:
-            found = before(path)
-            if found is not None and any(link[2] in removed for link in found[0]):
-                return None
-    for path in removed:
-        found = before(path) if path.endswith(".html") else None
-        questioned |= {link[2] for link in found[0]} if found else set()
-    questioned |= {path for path in rendered if path not in old_paths}  # new: they had nothing to lose
-    for path, (links, ids) in rendered.items():
-        if path in old_paths:
-            old = before(path)
-            if old is None or not set(ids) >= set(old[1]):
-                return None
-            questioned |= {l[2] for l in old[0]} - {l[2] for l in links}
     ids = {}
     for path, (links, _) in rendered.items():
         for _, _, target, fragment in links:
@@ -124,9 +108,33 @@ def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Link
                 if found is not None:
                     ids[target] = set(found[1])
         ids[path] = set(rendered[path][1])
-    questioned = {path for path in questioned if path.endswith(".html") and path in paths}
     unreached = _unfound(questioned, lambda path: rendered.get(path) or before(path), paths)
     return _broken_links(rendered, paths, ids) + _unreached(unreached)
+
+
+def _in_question(rendered: dict[str, Links], before: Callable[[str], Links | None], paths: set[str],
+                 old_paths: set[str], may_link_to: Callable[[set[str]], set[str]]) -> set[str] | None:
+    """The pages that may no longer be reached (see check_changed_links), or None when the
+    unchanged pages' links may no longer resolve."""
+    if not old_paths:
+        return None
+    removed = old_paths - paths
+    if removed:
+        for path in may_link_to(removed) - rendered.keys() - removed:
+            found = before(path)
+            if found is not None and any(link[2] in removed for link in found[0]):
+                return None
+    questioned = {path for path in rendered if path not in old_paths}  # new: they had nothing to lose
+    for path in removed:
+        found = before(path) if path.endswith(".html") else None
+        questioned |= {link[2] for link in found[0]} if found else set()
+    for path, (links, ids) in rendered.items():
+        if path in old_paths:
+            old = before(path)
+            if old is None or not set(ids) >= set(old[1]):
+                return None
+            questioned |= {link[2] for link in old[0]} - {link[2] for link in links}
+    return {path for path in questioned if path.endswith(".html") and path in paths}
 
 
 def check_files(files: dict[str, bytes]) -> list[ContentError]:
