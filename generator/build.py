@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import pickle
@@ -203,6 +204,7 @@ def check_site_links(outputs: list[Output], kept: dict[str, PageEntry], rendered
     changed |= {path: pickle.loads(entry.links) for path, entry in kept.items()
                 if path.endswith(".html") and (path not in previous or previous[path].key != entry.key)}
 
+    @functools.cache  # the check may ask for a page more than once
     def before(path: str) -> Links | None:
         entry = previous.get(path)
         return pickle.loads(entry.links) if entry is not None and entry.links else None

@@ -82,8 +82,7 @@ def check_links(pages: dict[str, Links], paths: set[str], site_name: str = "site
     `pages` holds the links and ids of every HTML page; `paths` is every file of the site."""
     ids = {path: set(page_ids) for path, (_, page_ids) in pages.items()}
     errors = _broken_links(pages, paths, ids, site_name)
-    reached = _reachable(pages, [path for path in START_PAGES if path in pages])
-    return errors + _unreached(set(pages) - reached, site_name)
+    return errors + _unreached(_unfound(set(pages), pages.get, set(pages)), site_name)
 
 
 def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Links | None], paths: set[str],
@@ -171,8 +170,9 @@ def _unreached(paths: set[str], site_name: str = "site") -> list[ContentError]:
 
 
 def _unfound(wanted: set[str], links_of: Callable[[str], Links | None], paths: set[str]) -> set[str]:
-    """The pages of `wanted` that no chain of links from the start pages reaches. The walk stops
-    once all are found, so it usually reads a few hundred pages' links, not the whole site's."""
+    """The pages of `wanted` that no chain of links from the start pages reaches (a breadth-first
+    walk over the HTML pages among `paths`). It stops once all are found: after a rebuild it
+    usually reads a few hundred pages' links, not the whole site's."""
     seen = {path for path in START_PAGES if path in paths}
     queue = deque(seen)
     missing = wanted - seen
@@ -184,15 +184,3 @@ def _unfound(wanted: set[str], links_of: Callable[[str], Links | None], paths: s
                 queue.append(target)
                 missing.discard(target)
     return missing
-
-
-def _reachable(pages: dict[str, Links], start: list[str]) -> set[str]:
-    """Pages reached by following links from the `start` pages (a breadth-first walk)."""
-    seen = set(start)
-    queue = list(seen)
-    while queue:
-        for _, _, target, _ in pages[queue.pop()][0]:
-            if target in pages and target not in seen:
-                seen.add(target)
-                queue.append(target)
-    return seen
