@@ -29,7 +29,7 @@ from generator.archive import Archive, build_archive
 from generator.cache import BuildCache, FileEntry, PageEntry, code_fingerprint
 from generator.errors import ContentErrors
 from generator.exports import FROM_FRAGMENTS, Fragments, fragments_of
-from generator.keys import digest_of, page_key, template_digests
+from generator.keys import page_key
 from generator.links import Links, check_changed_links, check_links, extract_links
 from generator.loader import Listed, list_content
 from generator.model import Deal
@@ -165,13 +165,13 @@ def _encode(deal: Deal) -> Fragments:
     return fragments_of(deal, _renderer.names)
 
 
-def encode_fragments(renderer: Renderer, deals: tuple[Deal, ...], known: dict[int, str], names: str,
+def encode_fragments(renderer: Renderer, deals: tuple[Deal, ...], known: dict[int, str],
                      cached: dict[str, Fragments], jobs: int | None) -> dict[str, Fragments]:
     """Give the renderer each brief's share of the whole-archive exports: from the cache where the
     brief's file and the site-wide names are unchanged, encoded on every core where not. Returns
     them by key, for the cache."""
     global _renderer
-    keys = [f"{known[id(deal)]}|{names}" for deal in deals]
+    keys = [f"{known[id(deal)]}|{renderer.names_digest}" for deal in deals]
     missing = [deal for deal, key in zip(deals, keys) if key not in cached]
     _renderer = renderer
     try:
@@ -241,11 +241,11 @@ def index_into(staging: Staging, out_dir: Path, wanted: bool, current: bool, sit
     return None, [] if current else ["search index not updated (--no-index); it reflects an earlier build"]
 
 
-def plan_outputs(pages: list[Page], names: str, renderer: Renderer, known: dict[int, str], templates: Path,
+def plan_outputs(pages: list[Page], renderer: Renderer, known: dict[int, str], templates: Path,
                  planner: Planner | None = None) -> list[Output]:
-    """Every file of the site with its cache key (`names`: the digest of the site-wide names).
-    A page the planner kept from its last plan keeps its key, if the templates and names are unchanged."""
-    digests = template_digests(renderer.env, templates)
+    """Every file of the site with its cache key. A page the planner kept from its last plan keeps
+    its key, if the templates and the site-wide names are unchanged."""
+    names, digests = renderer.names_digest, renderer.template_digests
     basis = (names, digests)
     memo = planner.keys if planner is not None and planner.key_basis == basis else {}
     outputs = []
@@ -339,8 +339,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
     clock.lap("load")
     pages = (planner or Planner()).plan(archive)
     renderer = Renderer(templates, site_context(archive))
-    names = digest_of(renderer.names, {})
-    outputs = plan_outputs(pages, names, renderer, known, templates, planner)
+    outputs = plan_outputs(pages, renderer, known, templates, planner)
     index_key = hashlib.sha256("".join(o.key for o in outputs if o.page and o.page.indexed).encode()).hexdigest()
     html_pages = sum(o.path.endswith(".html") for o in outputs)
     clock.lap("plan")
@@ -358,7 +357,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         todo = [o for o in outputs if o.path not in kept]
         fragments = None
         if any(o.page and o.page.export in FROM_FRAGMENTS for o in todo):
-            fragments = encode_fragments(renderer, archive.deals, known, names, cache.fragments(), jobs)
+            fragments = encode_fragments(renderer, archive.deals, known, cache.fragments(), jobs)
         rendered = render_into(staging, renderer, todo, jobs, progress)
         clock.lap("render")
         broken = check_site_links(outputs, kept, rendered, previous)

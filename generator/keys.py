@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from pathlib import Path
 
 import jinja2
 from jinja2 import meta
@@ -89,7 +88,7 @@ def referenced(env: jinja2.Environment, name: str, source: str) -> set[str]:
     return found
 
 
-def template_digests(env: jinja2.Environment, templates: Path) -> dict[str, str]:
+def template_digests(env: jinja2.Environment) -> dict[str, str]:
     """For every template, a digest of its source and of every template it uses, transitively."""
     sources = {name: env.loader.get_source(env, name)[0] for name in env.list_templates()
                if not name.startswith("static/")}

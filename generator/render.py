@@ -18,6 +18,7 @@ from generator.charts import bar_chart, column_chart
 from generator.dates import PartialDate
 from generator.errors import BuildError
 from generator.exports import EXPORTS, FROM_FRAGMENTS, Fragments
+from generator.keys import digest_of, template_digests
 from generator.model import Deal
 from generator.pages import URL_FUNCTIONS, Page, party_url
 from generator.prose import to_html
@@ -88,6 +89,28 @@ class CompiledTemplates(jinja2.BytecodeCache):
 COMPILED = CompiledTemplates()
 
 
+class MacroCalls:
+    """Macro calls rendered once and kept, as Hugo's partialCached keeps partials: a row of a deal
+    table is the same on each of the up to five listing pages of its brief, and across serve's
+    rebuilds. A call is known by its macro and the identity of its arguments (an unchanged brief is
+    the very same object in a later build of the same process), for one basis: the digests of the
+    site-wide names and of the templates. Each kept call holds its arguments, so no other object
+    can take their ids while it is kept."""
+
+    def __init__(self) -> None:
+        self._basis: tuple = ()
+        self._calls: dict[tuple, tuple[tuple, Markup]] = {}
+
+    def for_basis(self, basis: tuple) -> dict[tuple, tuple[tuple, Markup]]:
+        """The calls kept for this basis; those of another basis are forgotten."""
+        if basis != self._basis:
+            self._basis, self._calls = basis, {}
+        return self._calls
+
+
+MACRO_CALLS = MacroCalls()
+
+
 def make_environment(templates: Path, globals_: dict) -> jinja2.Environment:
     """A Jinja environment over `templates`, compiled once, with the archive's filters."""
     env = jinja2.Environment(
@@ -110,12 +133,27 @@ def make_environment(templates: Path, globals_: dict) -> jinja2.Environment:
 
 
 class Renderer:
-    """Turns a Page into bytes: through its template, or through an export for data files."""
+    """Turns a Page into bytes: through its template, or through an export for data files.
+
+    `names_digest` and `template_digests` are what every page's cache key starts from."""
 
     def __init__(self, templates: Path, names: dict):
         self.env = make_environment(templates, names)
         self.names = names
+        self.names_digest = digest_of(names, {})
+        self.template_digests = template_digests(self.env)
         self.fragments: dict[int, Fragments] = {}  # by id(deal): encoded ahead of rendering (see build)
+        self._calls = MACRO_CALLS.for_basis((self.names_digest, self.template_digests))
+        self.env.globals["cached"] = self.cached
+
+    def cached(self, macro: str, *args) -> Markup:
+        """`{{ cached("deal_row", deal, ...) }}`: a macro of macros.html, rendered once per arguments.
+        Called without the page's context, so the macro cannot depend on it."""
+        key = (macro, *map(id, args))
+        found = self._calls.get(key)
+        if found is None:
+            found = self._calls[key] = (args, getattr(self.env.get_template("macros.html").module, macro)(*args))
+        return found[1]
 
     def fragment(self, deal: Deal) -> Fragments:
         return self.fragments[id(deal)]

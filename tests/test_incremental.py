@@ -154,6 +154,7 @@ def test_rebuilds_stage_into_the_replaced_site_and_still_match_a_cold_build(proj
         lambda: (content / "deals/2020-chile-norway-fixture-tank.md").write_text(
             tank.read_text().replace("[Fixture] Chile and Norway discuss tanks", "[Fixture] A second tank brief")),
         lambda: edit(templates / "deal.html", "<h2 id=\"facts\">Facts</h2>", "<h2 id=\"facts\">The facts</h2>"),
+        lambda: edit(templates / "macros.html", '<td data-label="Status">', '<td data-label="Status" class="status-cell">'),
         lambda: tank.unlink(),
         lambda: edit(content / "systems/fixture-tank.yaml", "name: Fixture Tank", "name: Fixture Tank Mk 2"),
         lambda: edit(content / BRIEF, "summary: An edited synthetic brief", "summary: A synthetic brief"),
@@ -294,6 +295,7 @@ def test_a_planner_kept_between_builds_plans_what_a_fresh_build_would(dense_arch
         lambda: replace_line(content / "systems/synthetic-system-001.yaml", r"^name: .*$", "name: Synthetic System One"),
         lambda: replace_line(deals / "synthetic-00007.md", r"^summary: Edited. ", "summary: "),
         lambda: edit(templates / "deal.html", "<h2 id=\"facts\">Facts</h2>", "<h2 id=\"facts\">The facts</h2>"),
+        lambda: edit(templates / "macros.html", '<td data-label="Status">', '<td data-label="Status" class="status-cell">'),
         lambda: replace_line(deals / "synthetic-00008.md", r"^summary: ", "summary: Edited. "),
     ]
     for number, change in enumerate(changes):
