@@ -256,10 +256,14 @@ class Listed:
 
     kind: str
     slug: str
-    file: Path
+    location: str  # where the file is, as given to the build (a string: 10,000 Paths cost 0.05 s)
     path: str  # as displayed in messages
     size: int = 0
     mtime_ns: int = 0
+
+    @property
+    def file(self) -> Path:
+        return Path(self.location)
 
 
 def list_content(content_dir: Path) -> tuple[list[Listed], list[ContentError]]:
@@ -272,7 +276,7 @@ def list_content(content_dir: Path) -> tuple[list[Listed], list[ContentError]]:
     site_file = content_dir / "site.yaml"
     if site_file.is_file():
         stat = site_file.stat()
-        listed.append(Listed("site", "site", site_file, display_path(site_file, root), stat.st_size, stat.st_mtime_ns))
+        listed.append(Listed("site", "site", str(site_file), display_path(site_file, root), stat.st_size, stat.st_mtime_ns))
     else:
         errors.append(ContentError(display_path(site_file, root), 0, "", "missing: every archive needs a site.yaml"))
     for folder, (kind, suffix, name_rule, rule_text) in FOLDERS.items():
@@ -291,7 +295,7 @@ def list_content(content_dir: Path) -> tuple[list[Listed], list[ContentError]]:
                 errors.append(ContentError(path, 0, "", f"not a {kind} file: expected a name of {rule_text}, ending in {suffix}"))
             else:
                 stat = entry.stat(follow_symlinks=False)
-                listed.append(Listed(kind, slug, directory / entry.name, path, stat.st_size, stat.st_mtime_ns))
+                listed.append(Listed(kind, slug, entry.path, path, stat.st_size, stat.st_mtime_ns))
     return listed, errors
 
 
