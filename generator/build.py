@@ -247,13 +247,13 @@ def plan_outputs(pages: list[Page], renderer: Renderer, known: dict[int, str], t
     its key, if the templates and the site-wide names are unchanged."""
     names, digests = renderer.names_digest, renderer.template_digests
     basis = (names, digests)
-    memo = planner.keys if planner is not None and planner.key_basis == basis else {}
+    memo = planner.outputs if planner is not None and planner.key_basis == basis else {}
     outputs = []
     for page in pages:
         found = memo.get(id(page))
-        outputs.append(Output(page.path, found[1] if found and found[0] is page else page_key(page, known, names, digests), page))
+        outputs.append(found if found is not None and found.page is page else Output(page.path, page_key(page, known, names, digests), page))
     if planner is not None:
-        planner.keys, planner.key_basis = {id(o.page): (o.page, o.key) for o in outputs}, basis
+        planner.outputs, planner.key_basis = {id(o.page): o for o in outputs}, basis
     for path, data in static_files(templates / "static").items():
         outputs.append(Output(path, hashlib.sha256(data).hexdigest(), data=data))
     return outputs

@@ -10,10 +10,14 @@ from __future__ import annotations
 import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from generator.archive import Archive, deal_sort_key
 from generator.errors import BuildError
 from generator.model import Deal, Party, System
+
+if TYPE_CHECKING:
+    from generator.build import Output
 
 LATEST_ON_HOME = 10
 STATUS_LABELS = {
@@ -260,10 +264,12 @@ class Planner:
         self.archive: Archive | None = None
         self.index: DealIndex | None = None
         self.sets: dict[tuple[str, str], list[Page]] = {}  # ("deal" | "party" | "system", name) -> its pages
-        # The cache key the build gave each page (by id, with the page, so a new page that happens
-        # to get a dead one's id is never mistaken for it), and what those keys were computed from.
-        self.keys: dict[int, tuple[Page, str]] = {}
+        # The output the build made of each page, with its cache key (by the page's id; the output
+        # holds the page, so a new page that happens to get a dead one's id is never mistaken for
+        # it), and what those keys were computed from.
+        self.outputs: dict[int, Output] = {}
         self.key_basis: tuple = ()
+        self.listings: dict[str, Page] = {}  # the pages of the whole archive (home, lists, sitemap), by URL
         self.planned = 0  # how many page sets (a brief's, a party's, a system's) the last plan made afresh
 
     def plan(self, archive: Archive) -> list[Page]:
@@ -285,11 +291,40 @@ class Planner:
             elif kind == "system" and name in archive.systems:
                 self.sets[(kind, name)] = system_page_set(archive, name)
         self.archive, self.index = archive, index
-        pages = listing_pages(archive)
+        pages = [self._kept(page) for page in listing_pages(archive)]
         for kind, names in (("deal", [d.slug for d in archive.deals]), ("party", archive.parties), ("system", archive.systems)):
             for name in names:
                 pages += self.sets[(kind, name)]
-        return finish_plan(pages, archive)
+        check_paths(pages)
+        pages.append(self._kept(sitemap_page(pages, archive)))
+        return sorted(pages, key=lambda page: page.url)
+
+    def _kept(self, page: Page) -> Page:
+        """A page listing the whole archive is made afresh on every plan; where it holds the very
+        objects last time's did, last time's is kept instead, and with it the key the build gave it."""
+        last = self.listings.get(page.url)
+        if last is not None and (last.template, last.export, last.indexed) == (page.template, page.export, page.indexed) \
+                and identical(last.context, page.context):
+            page = last
+        self.listings[page.url] = page
+        return page
+
+
+def identical(a, b) -> bool:
+    """Whether two page contexts hold the very same objects: containers alike, scalars equal, and
+    every other object (a brief, a party, a system) the same one."""
+    if a is b:
+        return True
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is str or kind is int or kind is float or kind is bool:
+        return a == b
+    if kind is list or kind is tuple:
+        return len(a) == len(b) and all(identical(x, y) for x, y in zip(a, b))
+    if kind is dict:
+        return a.keys() == b.keys() and all(identical(value, b[key]) for key, value in a.items())
+    return False
 
 
 def same_frame(last: Archive, now: Archive) -> bool:
@@ -321,19 +356,21 @@ def plan_pages(archive: Archive) -> list[Page]:
     return Planner().plan(archive)
 
 
-def finish_plan(pages: list[Page], archive: Archive) -> list[Page]:
-    """Check that no two pages write one file, add the sitemap, and sort by URL."""
+def check_paths(pages: list[Page]) -> None:
+    """Raise BuildError if two pages would write one file."""
     seen: dict[str, Page] = {}
     for page in pages:
         if page.path.lower() in seen:
             raise BuildError(f"two pages would be written to {page.path}: {seen[page.path.lower()].url} and {page.url}")
         seen[page.path.lower()] = page
+
+
+def sitemap_page(pages: list[Page], archive: Archive) -> Page:
     html_pages = [page.url for page in pages if page.path.endswith(".html") and page.url != "/404.html"]
     # The dates as strings, not the briefs: an edit that leaves a brief's date alone leaves the
     # sitemap's key alone, and the 10,000-line file is not rendered again.
-    pages.append(Page("/sitemap.xml", "sitemap.xml", {"urls": sorted(html_pages), "lastmod": {
-        deal_url(deal): deal.last_updated.iso() for deal in archive.deals}}))
-    return sorted(pages, key=lambda page: page.url)
+    return Page("/sitemap.xml", "sitemap.xml", {"urls": sorted(html_pages), "lastmod": {
+        deal_url(deal): deal.last_updated.iso() for deal in archive.deals}})
 
 
 @dataclass(frozen=True)

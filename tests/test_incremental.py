@@ -11,6 +11,7 @@ import pytest
 
 from benchmarks import corpus
 from generator.build import TEMPLATES, build, cache_path, check, open_cache
+from generator import pages
 from generator.pages import Planner
 from generator.errors import BuildError, ContentErrors
 from generator.exports import fragments_of
@@ -304,6 +305,35 @@ def test_a_planner_kept_between_builds_plans_what_a_fresh_build_would(dense_arch
         if number == 0:
             assert planner.planned < total_sets / 2, "a text edit plans afresh only what it touches"
         assert_same_as_cold(content, templates, out, tmp_path)
+
+
+def test_a_kept_planner_keeps_the_listing_pages_a_change_leaves_alone(dense_archive, tmp_path, monkeypatch):
+    monkeypatch.setattr(pages, "PER_PAGE", 10)  # the 60 briefs over six pages of /deals/
+    content, out = dense_archive, tmp_path / "site"
+    cache, planner = open_cache(out), Planner()
+    build(content, out, index=False, cache=cache, planner=planner)
+    before = dict(planner.listings)
+    replace_line(content / "deals/synthetic-00007.md", r"^summary: ", "summary: Edited. ")
+    build(content, out, index=False, cache=cache, planner=planner)
+    edited = cache.checked("content/deals/synthetic-00007.md", *cache_stat(content / "deals/synthetic-00007.md")).model
+    showing = {url for url, page in planner.listings.items() if mentions(page.context, edited)}
+    assert {"/deals/page/4/", "/data/deals.json"} <= showing
+    showing.add("/countries/")  # its rows hold the parties, which each build makes anew
+    for url, page in planner.listings.items():
+        assert (page is before[url]) == (url not in showing), url
+
+
+def mentions(value, target) -> bool:
+    if value is target:
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(mentions(item, target) for item in value)
+    return isinstance(value, dict) and any(mentions(item, target) for item in value.values())
+
+
+def cache_stat(file: Path) -> tuple[int, int]:
+    stat = file.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def test_a_rebuild_without_exports_keeps_the_export_fragments_for_the_next(project, monkeypatch):
