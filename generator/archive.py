@@ -11,6 +11,8 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import Callable
 
 import pycountry
 
@@ -58,10 +60,7 @@ class Archive:
     categories: tuple[str, ...]
 
 
-def deal_sort_key(deal: Deal) -> tuple:
-    """Newest order first; briefs with no known order date last; slug breaks ties."""
-    order = deal.ordered.date if deal.ordered and deal.ordered.date else None
-    return (order is None, tuple(-n for n in order.sort_key()) if order else (), deal.slug)
+deal_sort_key = attrgetter("sort_key")  # newest order first (see Deal.sort_key)
 
 
 def resolve_parties(validated: Validated, codes: set[str]) -> tuple[dict[str, Party], list[ContentError]]:
@@ -108,12 +107,12 @@ def check_references(validated: Validated, parties: dict) -> list[ContentError]:
     return errors
 
 
-def _group(deals, key) -> dict:
+def _group(deals: tuple[Deal, ...], key: Callable[[Deal], object]) -> dict:
+    """The deals by key, in key order, each group in the deals' order; a key of None is left out."""
     groups = defaultdict(list)
     for deal in deals:
-        for value in key(deal):
-            groups[value].append(deal)
-    return {value: tuple(group) for value, group in sorted(groups.items())}
+        groups[key(deal)].append(deal)
+    return {value: tuple(group) for value, group in sorted((v, g) for v, g in groups.items() if v is not None)}
 
 
 def build_archive(validated: Validated) -> Archive:
@@ -134,9 +133,9 @@ def build_archive(validated: Validated) -> Archive:
         deal_by_slug=deal_by_slug,
         systems=dict(sorted(systems.items())),
         parties=parties,
-        exports=_group(deals, lambda d: [d.supplier]),
-        imports=_group(deals, lambda d: [d.recipient]),
-        deals_by_system=_group(deals, lambda d: [d.system]),
-        deals_by_year=_group(deals, lambda d: [d.order_year] if d.order_year else []),
+        exports=_group(deals, attrgetter("supplier")),
+        imports=_group(deals, attrgetter("recipient")),
+        deals_by_system=_group(deals, attrgetter("system")),
+        deals_by_year=_group(deals, attrgetter("order_year")),
         categories=tuple(c for c in CATEGORIES if c in used_categories),
     )

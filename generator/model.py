@@ -126,6 +126,12 @@ class Deal:
     def order_year(self) -> int | None:
         return self.ordered.date.year if self.ordered and self.ordered.date else None
 
+    @cached_property  # the archive's order, asked for on every build; kept by serve's cache
+    def sort_key(self) -> tuple:
+        """Newest order first; briefs with no known order date last; slug breaks ties."""
+        order = self.ordered.date if self.ordered and self.ordered.date else None
+        return (order is None, tuple(-n for n in order.sort_key()) if order else (), self.slug)
+
     @property
     def delivered(self) -> int | None:
         """Units delivered by the principal reports, or None when no delivery is recorded."""
