@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from operator import is_
 from typing import TYPE_CHECKING
 
 from generator.archive import Archive, deal_sort_key
@@ -320,8 +321,8 @@ def identical(a, b) -> bool:
         return False
     if kind is str or kind is int or kind is float or kind is bool:
         return a == b
-    if kind is list or kind is tuple:
-        return len(a) == len(b) and all(identical(x, y) for x, y in zip(a, b))
+    if kind is list or kind is tuple:  # most often a listing of the very same briefs: compared in C first
+        return len(a) == len(b) and (all(map(is_, a, b)) or all(identical(x, y) for x, y in zip(a, b)))
     if kind is dict:
         return a.keys() == b.keys() and all(identical(value, b[key]) for key, value in a.items())
     return False
