@@ -160,7 +160,7 @@ class BuildCache:
                 db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT, mtime_ns INT, sha TEXT, checked BLOB)")
                 for table in ("pages", "spare"):
                     db.execute(f"CREATE TABLE IF NOT EXISTS {table} (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT, links BLOB)")
-                db.execute("CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, json TEXT, deal_row TEXT, delivery_rows TEXT)")
+                db.execute("CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, json BLOB, deal_row BLOB, delivery_rows BLOB)")
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                [("fingerprint", self.fingerprint), ("inputs", inputs)])
                 for table, column, new, old in tables:

@@ -129,10 +129,11 @@ class Staging:
             self._guard(os.unlink, target)  # never write through a link shared with the live site
         return target
 
-    def write(self, relative: str, data: bytes) -> None:
+    def write(self, relative: str, data: bytes | list[bytes]) -> None:
+        """Write a file: its bytes, or its pieces one after another."""
         target = self._parent(relative)
         with self._guard(open, target, "wb") as file:
-            self._guard(file.write, data)
+            self._guard(file.write if isinstance(data, bytes) else file.writelines, data)
 
     def link(self, relative: str) -> None:
         """Take an unchanged file from the current site (a hard link; a copy where links fail)."""

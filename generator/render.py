@@ -158,7 +158,8 @@ class Renderer:
     def fragment(self, deal: Deal) -> Fragments:
         return self.fragments[id(deal)]
 
-    def render(self, page: Page) -> bytes:
+    def render(self, page: Page) -> bytes | list[bytes]:
+        """The page's file: its bytes, or for a whole-archive export its pieces, in order."""
         if page.export in FROM_FRAGMENTS:
             return EXPORTS[page.export](self.names, **page.context, fragment=self.fragment)
         if page.export:
