@@ -10,9 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from generator.dates import PartialDate
 from generator.model import Deal, Fact, Source
@@ -136,8 +135,7 @@ def delivery_rows(deal: Deal, names: dict) -> list[dict]:
     } for delivery in deal.deliveries for report in delivery.reports]
 
 
-@dataclass(frozen=True)
-class Fragments:
+class Fragments(NamedTuple):
     """One brief's share of the whole-archive exports, already encoded (UTF-8). Cached by the build
     (keyed by the brief's file and the site-wide names), so a rebuild encodes only the briefs that
     changed; the exports are written piece by piece, never joined: at 10,000 briefs the JSON is
