@@ -335,23 +335,24 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         html = sum(path.endswith(".html") for path in cache.pages)
         files = len(cache.pages) - (INDEX_FOLDER in cache.pages)
         return BuildResult(html, files, 0, None, clock.total(), {"inputs": clock.total()}, ("nothing changed",))
-    archive, known, file_entries = load_checked(listing, cache, jobs, progress)
-    clock.lap("load")
-    pages = (planner or Planner()).plan(archive)
-    renderer = Renderer(templates, site_context(archive))
-    outputs = plan_outputs(pages, renderer, known, templates, planner)
-    index_key = hashlib.sha256("".join(o.key for o in outputs if o.page and o.page.indexed).encode()).hexdigest()
-    html_pages = sum(o.path.endswith(".html") for o in outputs)
-    clock.lap("plan")
-    previous = cache.pages
-    index_current = previous.get(INDEX_FOLDER) is not None and previous[INDEX_FOLDER].key == index_key and (out_dir / INDEX_FOLDER).is_dir()
-    if commit and same_keys(outputs, previous) and (index_current or not index) and cache.outputs_intact(out_dir):
-        # Nothing changed in the output (files were only touched): record the new inputs, so the
-        # next build takes the fast path above instead of checking these files again.
-        cache.save(file_entries, previous, inputs)
-        return BuildResult(html_pages, len(outputs), 0, None, clock.total(), clock.stages, ("nothing changed",))
-    # The site this build replaces is kept as the spare if the cache will say what it holds.
+    # The site this build replaces is kept as the spare if the cache will say what it holds; a
+    # reused spare is listed (by another process) while the build loads and plans.
     with Staging(out_dir, cache.spare if commit else None, keep_replaced=cache.path is not None) as staging:
+        archive, known, file_entries = load_checked(listing, cache, jobs, progress)
+        clock.lap("load")
+        pages = (planner or Planner()).plan(archive)
+        renderer = Renderer(templates, site_context(archive))
+        outputs = plan_outputs(pages, renderer, known, templates, planner)
+        index_key = hashlib.sha256("".join(o.key for o in outputs if o.page and o.page.indexed).encode()).hexdigest()
+        html_pages = sum(o.path.endswith(".html") for o in outputs)
+        clock.lap("plan")
+        previous = cache.pages
+        index_current = previous.get(INDEX_FOLDER) is not None and previous[INDEX_FOLDER].key == index_key and (out_dir / INDEX_FOLDER).is_dir()
+        if commit and same_keys(outputs, previous) and (index_current or not index) and cache.outputs_intact(out_dir):
+            # Nothing changed in the output (files were only touched): record the new inputs, so the
+            # next build takes the fast path above instead of checking these files again.
+            cache.save(file_entries, previous, inputs)
+            return BuildResult(html_pages, len(outputs), 0, None, clock.total(), clock.stages, ("nothing changed",))
         kept = reuse_unchanged(staging, outputs, cache, previous_dir, commit)
         clock.lap("link")
         todo = [o for o in outputs if o.path not in kept]

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.output import Staging, exchange
+from generator import output
+from generator.output import Listing, Staging, exchange, walk
 from tests.conftest import names_once_settled, write_tree
 
 
@@ -63,3 +64,20 @@ def test_a_replaced_site_is_kept_as_the_spare_only_when_asked(tmp_path):
         staging.commit()
     assert read_all(out) == {"index.html": b"two"}
     assert read_all(tmp_path / ".site.spare") == {"index.html": b"one"}
+
+
+def test_a_listing_made_by_another_process_is_the_walk_of_the_folder(tmp_path, monkeypatch):
+    write_tree(tmp_path / "spare", {"index.html": "home", "deals/a/index.html": "a", "deals/a/cite.bib": "@misc{}",
+                                     "empty/.keep": "", "pagefind/x.js": "kept whole, not listed"})
+    expected = walk(tmp_path / "spare")
+    assert set(expected[0]) == {"index.html", "deals/a/index.html", "deals/a/cite.bib", "empty/.keep"}
+    monkeypatch.setattr(output, "walk", lambda folder: pytest.fail("listed by this process, not the other"))
+    assert Listing(tmp_path / "spare").result() == expected
+
+
+def test_a_listing_whose_process_fails_is_made_here(tmp_path, monkeypatch):
+    write_tree(tmp_path / "spare", {"index.html": "home"})
+    monkeypatch.setattr("sys.executable", "false")  # starts, lists nothing, exits with an error
+    assert Listing(tmp_path / "spare").result() == walk(tmp_path / "spare")
+    monkeypatch.setattr("sys.executable", str(tmp_path / "no-such-python"))  # cannot start at all
+    assert Listing(tmp_path / "spare").result() == walk(tmp_path / "spare")
