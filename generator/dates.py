@@ -50,12 +50,9 @@ class PartialDate:
 
     def iso(self) -> str:
         """The machine form at its own precision: 2007, 2007-01 or 2007-01-16."""
-        parts = [f"{self.year:04d}"]
-        if self.month:
-            parts.append(f"{self.month:02d}")
         if self.day:
-            parts.append(f"{self.day:02d}")
-        return "-".join(parts)
+            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+        return f"{self.year:04d}-{self.month:02d}" if self.month else f"{self.year:04d}"
 
     def display(self) -> str:
         """The reader's form: 2007, January 2007 or 16 January 2007; 'c.' for estimates."""

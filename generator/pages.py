@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from operator import is_
+from operator import attrgetter, is_
 from typing import TYPE_CHECKING
 
 from generator.archive import Archive, deal_sort_key
@@ -298,7 +298,7 @@ class Planner:
                 pages += self.sets[(kind, name)]
         check_paths(pages)
         pages.append(self._kept(sitemap_page(pages, archive)))
-        return sorted(pages, key=lambda page: page.url)
+        return sorted(pages, key=attrgetter("url"))
 
     def _kept(self, page: Page) -> Page:
         """A page listing the whole archive is made afresh on every plan; where it holds the very
@@ -361,9 +361,10 @@ def check_paths(pages: list[Page]) -> None:
     """Raise BuildError if two pages would write one file."""
     seen: dict[str, Page] = {}
     for page in pages:
-        if page.path.lower() in seen:
-            raise BuildError(f"two pages would be written to {page.path}: {seen[page.path.lower()].url} and {page.url}")
-        seen[page.path.lower()] = page
+        path = page.path.lower()
+        if path in seen:
+            raise BuildError(f"two pages would be written to {page.path}: {seen[path].url} and {page.url}")
+        seen[path] = page
 
 
 def sitemap_page(pages: list[Page], archive: Archive) -> Page:
