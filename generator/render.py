@@ -92,10 +92,11 @@ COMPILED = CompiledTemplates()
 class MacroCalls:
     """Macro calls rendered once and kept, as Hugo's partialCached keeps partials: a row of a deal
     table is the same on each of the up to five listing pages of its brief, and across serve's
-    rebuilds. A call is known by its macro and the identity of its arguments (an unchanged brief is
-    the very same object in a later build of the same process), for one basis: the digests of the
-    site-wide names and of the templates. Each kept call holds its arguments, so no other object
-    can take their ids while it is kept."""
+    rebuilds. A call is known by its macro and its arguments: strings, numbers, booleans and None
+    by value, anything else by identity (an unchanged brief is the very same object in a later
+    build of the same process), for one basis: the digests of the site-wide names and of the
+    templates. Each kept call holds its arguments, so no other object can take their ids while it
+    is kept."""
 
     def __init__(self) -> None:
         self._basis: tuple = ()
@@ -109,6 +110,7 @@ class MacroCalls:
 
 
 MACRO_CALLS = MacroCalls()
+BY_VALUE = {str, int, float, bool, type(None)}  # macro arguments kept by value (True and 1 apart)
 
 
 def make_environment(templates: Path, globals_: dict) -> jinja2.Environment:
@@ -149,7 +151,7 @@ class Renderer:
     def cached(self, macro: str, *args) -> Markup:
         """`{{ cached("deal_row", deal, ...) }}`: a macro of macros.html, rendered once per arguments.
         Called without the page's context, so the macro cannot depend on it."""
-        key = (macro, *map(id, args))
+        key = (macro, *[(arg.__class__, arg) if arg.__class__ in BY_VALUE else id(arg) for arg in args])
         found = self._calls.get(key)
         if found is None:
             found = self._calls[key] = (args, getattr(self.env.get_template("macros.html").module, macro)(*args))

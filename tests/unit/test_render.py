@@ -1,7 +1,11 @@
+from types import SimpleNamespace
+
 import pytest
 
+from generator.model import Site
+from generator.pages import Page
 from generator.prose import MarkdownRenderer
-from generator.render import format_money
+from generator.render import Renderer, format_money
 
 
 @pytest.mark.parametrize("amount, text", [
@@ -25,3 +29,24 @@ def test_the_renderer_keeps_no_state_between_documents():
     render = MarkdownRenderer()
     render("## Same")
     assert render("## Same") == '<h2 id="same">Same</h2>'
+
+
+def test_a_cached_macro_call_is_rendered_once_per_arguments(tmp_path):
+    templates = tmp_path / "templates"
+    (templates / "static").mkdir(parents=True)
+    (templates / "macros.html").write_text('{% macro shout(thing, loud) %}{{ thing.name }}{{ "!" if loud }}{% endmacro %}'
+                                           '{% macro echo(text) %}{{ text }}{% endmacro %}')
+    (templates / "page.html").write_text('{% for t in things %}{{ cached("shout", t, loud) }} {% endfor %}')
+    renderer = Renderer(templates, {"site": Site("Test", "A test site", "https://example.org/"), "parties": {}})
+    one, same_name = SimpleNamespace(name="one"), SimpleNamespace(name="one")
+    page = Page("/", "page.html", {"things": [one, same_name, one], "loud": True})
+    assert renderer.render(page) == b"one! one! one! "
+    calls = list(renderer._calls)
+    assert len(calls) == 2  # one call per object: `one` twice, then an equal but other object
+    one.name = "changed"  # kept by identity: the first rendering stands for the same object
+    assert renderer.render(page) == b"one! one! one! "
+    assert renderer.render(Page("/", "page.html", {"things": [one], "loud": 1})) == b"changed! "  # 1 is not True
+    (templates / "echo.html").write_text('{% for n in [1, 2, 3] %}{{ cached("echo", "row " ~ word) }};{% endfor %}')
+    before = len(renderer._calls)
+    assert renderer.render(Page("/e/", "echo.html", {"word": "x"})) == b"row x;row x;row x;"
+    assert len(renderer._calls) == before + 1  # a string argument made three times over is one call
