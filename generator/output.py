@@ -218,9 +218,12 @@ class Listing:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        code = "import marshal, sys; from generator.output import walk; marshal.dump(walk(sys.argv[1]), sys.stdout.buffer)"
+        # Isolated (no environment variables, no site-packages: it needs only the standard library)
+        # and pointed at this very package.
+        code = ("import marshal, sys; sys.path.insert(0, sys.argv[2]); from generator.output import walk; "
+                "marshal.dump(walk(sys.argv[1]), sys.stdout.buffer)")
         try:
-            self._process = subprocess.Popen([sys.executable, "-c", code, str(folder)], cwd=Path(__file__).parent.parent,
+            self._process = subprocess.Popen([sys.executable, "-I", "-S", "-c", code, str(folder), str(Path(__file__).parent.parent)],
                                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         except OSError:
             self._process = None
