@@ -154,7 +154,10 @@ class Renderer:
         key = (macro, *[(arg.__class__, arg) if arg.__class__ in BY_VALUE else id(arg) for arg in args])
         found = self._calls.get(key)
         if found is None:
-            found = self._calls[key] = (args, getattr(self.env.get_template("macros.html").module, macro)(*args))
+            call = getattr(self.env.get_template("macros.html").module, macro, None)
+            if call is None:
+                raise jinja2.TemplateRuntimeError(f'cached(): there is no macro "{macro}" in macros.html')
+            found = self._calls[key] = (args, call(*args))
         return found[1]
 
     def fragment(self, deal: Deal) -> Fragments:

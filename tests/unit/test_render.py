@@ -2,6 +2,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from generator.errors import BuildError
 from generator.model import Site
 from generator.pages import Page
 from generator.prose import MarkdownRenderer
@@ -50,3 +51,13 @@ def test_a_cached_macro_call_is_rendered_once_per_arguments(tmp_path):
     before = len(renderer._calls)
     assert renderer.render(Page("/e/", "echo.html", {"word": "x"})) == b"row x;row x;row x;"
     assert len(renderer._calls) == before + 1  # a string argument made three times over is one call
+
+
+def test_a_cached_call_of_a_missing_macro_names_it(tmp_path):
+    templates = tmp_path / "templates"
+    (templates / "static").mkdir(parents=True)
+    (templates / "macros.html").write_text("")
+    (templates / "page.html").write_text('{{ cached("no_such_row", 1) }}')
+    renderer = Renderer(templates, {"site": Site("Test", "A test site", "https://example.org/"), "parties": {}})
+    with pytest.raises(BuildError, match='rendering / failed in template page.html.*no macro "no_such_row" in macros.html'):
+        renderer.render(Page("/", "page.html", {}))
