@@ -33,7 +33,7 @@ from generator.keys import page_key
 from generator.links import Links, check_changed_links, check_links, extract_links
 from generator.loader import Listed, list_content
 from generator.model import Deal
-from generator.output import Staging, listing_digest
+from generator.output import Staging
 from generator.pages import Page, Planner, site_context
 from generator.parallel import parallel_map
 from generator.progress import silent
@@ -221,11 +221,11 @@ def check_site_links(outputs: list[Output], kept: dict[str, PageEntry], rendered
     return check_links({**links, **changed}, paths)
 
 
-def index_into(staging: Staging, out_dir: Path, wanted: bool, current: bool, site_index: str | None,
-               pages: int, progress: Progress) -> tuple[int | None, list[str]]:
+def index_into(staging: Staging, out_dir: Path, wanted: bool, current: bool, pages: int,
+               progress: Progress) -> tuple[int | None, list[str]]:
     """Index the staged site with Pagefind if asked and the last index is out of date; otherwise
-    keep the site's index (`site_index` is its key). Return the pages indexed (None if kept) and
-    a note if the index is out of date."""
+    keep the site's index. Return the pages indexed (None if kept) and a note if the index is out
+    of date."""
     if wanted and not current:
         staging.clear(INDEX_FOLDER)  # Pagefind would leave a spare's old chunks beside its new ones
         progress("indexing", 0, pages)
@@ -235,9 +235,7 @@ def index_into(staging: Staging, out_dir: Path, wanted: bool, current: bool, sit
     if not (out_dir / INDEX_FOLDER).is_dir():
         staging.clear(INDEX_FOLDER)
         return None, []
-    if site_index is None or not staging.holds_folder(INDEX_FOLDER, site_index):
-        staging.clear(INDEX_FOLDER)
-        staging.link_tree(INDEX_FOLDER)
+    staging.mirror(INDEX_FOLDER)
     return None, [] if current else ["search index not updated (--no-index); it reflects an earlier build"]
 
 
@@ -367,14 +365,13 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         clock.lap("links")
         if not commit:
             return BuildResult(html_pages, len(outputs), len(rendered), None, clock.total(), clock.stages)
-        site_index = previous[INDEX_FOLDER].key if INDEX_FOLDER in previous else None
-        indexed, notes = index_into(staging, out_dir, index, index_current, site_index, html_pages, progress)
+        indexed, notes = index_into(staging, out_dir, index, index_current, html_pages, progress)
         clock.lap("index")
         replaced = out_dir.exists()
         staging.commit()
     page_entries = output_entries(outputs, kept, rendered, out_dir)
     if indexed is not None:
-        page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0, listing_digest(out_dir / INDEX_FOLDER))
+        page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0, b"")
     elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():  # kept: linked or held as it was
         page_entries[INDEX_FOLDER] = previous[INDEX_FOLDER]
     cache.save(file_entries, page_entries, inputs, spare=previous if replaced else {}, fragments=fragments)

@@ -43,7 +43,7 @@ class PageEntry(NamedTuple):
     key: str
     size: int
     mtime_ns: int
-    links: bytes  # pickled (links, ids) for the link check; for the search index, its listing digest
+    links: bytes  # pickled (links, ids) for the link check; empty for the search index
 
 
 def code_fingerprint() -> str:

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from generator.errors import BuildError
 
@@ -103,13 +103,6 @@ class Staging:
         held = self._manifest.get(relative)
         return held is not None and held.key == key and self.present.get(relative) == (held.size, held.mtime_ns)
 
-    def holds_folder(self, relative: str, key: str) -> bool:
-        """The same for a folder recorded whole, such as the search index: its entry's `links`
-        holds the folder's listing digest (see `listing_digest`)."""
-        held = self._manifest.get(relative)
-        return (self._reused and held is not None and held.key == key and os.path.isdir(self._target + relative)
-                and held.links == listing_digest(self.folder / relative))
-
     def keep_only(self, wanted: set[str]) -> None:
         """Delete every file of a reused spare that this build does not make, and the folders that
         leaves empty; call before writing, so no stale file or folder stands in a new one's way."""
@@ -159,11 +152,23 @@ class Staging:
         except OSError:
             self._guard(shutil.copy2, source, target)
 
-    def link_tree(self, relative: str) -> None:
-        """Take a whole folder of the current site, such as the search index kept by --no-index."""
-        for file in sorted((self.out_dir / relative).rglob("*")):
-            if file.is_file():
-                self.link(file.relative_to(self.out_dir).as_posix())
+    def mirror(self, relative: str) -> None:
+        """Make a folder of the staging folder hold exactly what the current site's holds, as hard
+        links: files that already are the site's (the same inode) stay, the others are linked anew
+        (copied where links fail), and what the site's folder lacks is deleted. For the search index
+        kept by --no-index: after a re-index, only the files Pagefind changed are linked again
+        (at 10,000 briefs the index is 10,500 files; linking them all took 0.35 s a rebuild)."""
+        wanted, wanted_folders = walk(Path(self._source + relative), skip="", record=os.DirEntry.inode)
+        target = Path(self._target + relative)
+        held, held_folders = walk(target, skip="", record=os.DirEntry.inode) if target.is_dir() else ({}, set())
+        for name, inode in held.items():
+            if wanted.get(name) != inode:
+                self._guard(os.unlink, f"{target}/{name}")
+        for folder in sorted(held_folders - wanted_folders, key=len, reverse=True):  # deepest first
+            self._guard(os.rmdir, f"{target}/{folder}")
+        for name, inode in sorted(wanted.items()):
+            if held.get(name) != inode:
+                self.link(f"{relative}/{name}")
 
     def commit(self) -> None:
         """Swap the staging folder in as the output folder; the replaced site becomes the spare."""
@@ -188,10 +193,15 @@ class Staging:
             retire(self.spare_folder, self.out_dir)
 
 
-def walk(root: Path, skip: str = "pagefind") -> tuple[dict[str, tuple[int, int]], set[str]]:
-    """Every file under `root` with its size and mtime, and every folder, as paths relative to
-    `root` (the top folder `skip` aside: the search index is kept or replaced whole); one scandir
-    and one stat per file."""
+def _size_and_mtime(entry: os.DirEntry) -> tuple[int, int]:
+    stat = entry.stat(follow_symlinks=False)
+    return stat.st_size, stat.st_mtime_ns
+
+
+def walk(root: Path, skip: str = "pagefind", record: Callable[[os.DirEntry], object] = _size_and_mtime) -> tuple[dict, set[str]]:
+    """Every file under `root` with its size and mtime (or what `record` takes of it), and every
+    folder, as paths relative to `root` (the top folder `skip` aside: the search index is kept or
+    replaced whole); one scandir, and one stat per file."""
     files, folders = {}, {""}
     pending = [("", str(root))]
     while pending:
@@ -204,8 +214,7 @@ def walk(root: Path, skip: str = "pagefind") -> tuple[dict[str, tuple[int, int]]
                         folders.add(name)
                         pending.append((name, entry.path))
                 else:
-                    stat = entry.stat(follow_symlinks=False)
-                    files[name] = (stat.st_size, stat.st_mtime_ns)
+                    files[name] = record(entry)
     return files, folders
 
 
@@ -243,13 +252,6 @@ class Listing:
         if self._process is not None and self._process.poll() is None:
             self._process.kill()
             self._process.wait()
-
-
-def listing_digest(folder: Path) -> bytes:
-    """A digest of the names, sizes and mtimes of every file in a folder: what it holds, as far
-    as a build can tell without reading it."""
-    files, _ = walk(folder, skip="")
-    return hashlib.sha256(repr(sorted(files.items())).encode()).digest()
 
 
 _RENAME_EXCHANGE, _AT_FDCWD = 2, -100

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,19 @@ def test_a_listing_whose_process_fails_is_made_here(tmp_path, monkeypatch):
     assert Listing(tmp_path / "spare").result() == walk(tmp_path / "spare")
     monkeypatch.setattr("sys.executable", str(tmp_path / "no-such-python"))  # cannot start at all
     assert Listing(tmp_path / "spare").result() == walk(tmp_path / "spare")
+
+
+def test_mirror_gives_a_folder_the_sites_own_files_linking_only_what_differs(tmp_path, monkeypatch):
+    out = tmp_path / "site"
+    write_tree(out, {"pagefind/a.js": "a", "pagefind/b.js": "new b", "pagefind/sub/c.pf": "c"})
+    with Staging(out) as staging:
+        held = staging.folder / "pagefind"
+        write_tree(held, {"b.js": "old b", "d.js": "gone", "old/e.pf": "gone"})
+        os.link(out / "pagefind/a.js", held / "a.js")  # already the site's file
+        linked = []
+        monkeypatch.setattr(staging, "link", lambda relative, link=staging.link: linked.append(relative) or link(relative))
+        staging.mirror("pagefind")
+        files = {p.relative_to(held).as_posix(): p for p in held.rglob("*") if p.is_file()}
+        assert sorted(files) == ["a.js", "b.js", "sub/c.pf"] and not (held / "old").exists()
+        assert all(p.stat().st_ino == (out / "pagefind" / name).stat().st_ino for name, p in files.items())
+        assert linked == ["pagefind/b.js", "pagefind/sub/c.pf"]
