@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import hashlib
 import marshal
 import os
 import shutil
@@ -98,8 +97,7 @@ class Staging:
 
     def holds(self, relative: str, key: str) -> bool:
         """Whether the staging folder (a reused spare) already has this file as this key makes it."""
-        if self._listing is not None:
-            self._listed()
+        self._listed()
         held = self._manifest.get(relative)
         return held is not None and held.key == key and self.present.get(relative) == (held.size, held.mtime_ns)
 
@@ -127,8 +125,7 @@ class Staging:
 
     def _parent(self, relative: str) -> str:
         # Plain strings, not Path objects: a rebuild links tens of thousands of files.
-        if self._listing is not None:
-            self._listed()
+        self._listed()
         folder = relative.rpartition("/")[0]
         if folder not in self._made:
             self._guard(os.makedirs, self._target + folder, exist_ok=True)
