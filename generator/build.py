@@ -26,7 +26,7 @@ except ImportError:  # not on Windows
     fcntl = None
 
 from generator.archive import Archive, build_archive
-from generator.cache import BuildCache, FileEntry, PageEntry, code_fingerprint
+from generator.cache import BuildCache, FileEntry, PageEntry, SetEntry, code_fingerprint
 from generator.errors import ContentErrors
 from generator.exports import FROM_FRAGMENTS, Fragments, fragments_of
 from generator.keys import page_key
@@ -34,7 +34,7 @@ from generator.links import Links, check_changed_links, check_links, extract_lin
 from generator.loader import Listed, list_content
 from generator.model import Deal
 from generator.output import Staging
-from generator.pages import Page, Planner, site_context
+from generator.pages import LastPlan, Page, Planner, StandIn, output_path, site_context
 from generator.parallel import parallel_map
 from generator.progress import silent
 from generator.render import Renderer, static_files
@@ -76,7 +76,7 @@ class BuildResult:
 class Output:
     path: str
     key: str
-    page: Page | None = None  # None for a static asset, whose bytes are `data`
+    page: Page | StandIn | None = None  # None for a static asset, whose bytes are `data`
     data: bytes = b""
 
 
@@ -239,22 +239,56 @@ def index_into(staging: Staging, out_dir: Path, wanted: bool, current: bool, pag
     return None, [] if current else ["search index not updated (--no-index); it reflects an earlier build"]
 
 
-def plan_outputs(pages: list[Page], renderer: Renderer, known: dict[int, str], templates: Path,
-                 planner: Planner | None = None) -> list[Output]:
+def plan_outputs(pages: list[Page | StandIn], renderer: Renderer, known: dict[int, str], templates: Path,
+                 planner: Planner) -> list[Output]:
     """Every file of the site with its cache key. A page the planner kept from its last plan keeps
-    its key, if the templates and the site-wide names are unchanged."""
+    the key it had (the planner forgets them when the templates or site-wide names change); a
+    stand-in has its key."""
     names, digests = renderer.names_digest, renderer.template_digests
-    basis = (names, digests)
-    memo = planner.outputs if planner is not None and planner.key_basis == basis else {}
     outputs = []
     for page in pages:
-        found = memo.get(id(page))
-        outputs.append(found if found is not None and found.page is page else Output(page.path, page_key(page, known, names, digests), page))
-    if planner is not None:
-        planner.outputs, planner.key_basis = {id(o.page): o for o in outputs}, basis
+        found = planner.outputs.get(id(page))
+        if found is None or found.page is not page:
+            found = Output(page.path, page.key if type(page) is StandIn else page_key(page, known, names, digests), page)
+        outputs.append(found)
+    planner.outputs = {id(o.page): o for o in outputs}
     for path, data in static_files(templates / "static").items():
         outputs.append(Output(path, hashlib.sha256(data).hexdigest(), data=data))
     return outputs
+
+
+def last_plan(cache: BuildCache, entries: dict[str, FileEntry]) -> LastPlan | None:
+    """The last build's plan as the cache recorded it, with each brief changed since (`entries`
+    are this build's files); None if there is none, or if more than briefs changed."""
+    if not cache.plan:
+        return None
+    changed: dict[str, list] = {}
+    for path in entries.keys() | cache.files.keys():
+        before, now = cache.files.get(path), entries.get(path)
+        if before is now or (before and now and before.sha == now.sha):  # the same bytes: the same pages
+            continue
+        for entry in (before, now):
+            checked = pickle.loads(entry.checked) if entry else None
+            if checked is not None and (checked.kind != "deal" or checked.model is None):
+                return None  # a party, a system or the site settings: pages all over may change
+            if checked is not None:
+                changed.setdefault(checked.slug, []).append(checked.model)
+    sets = {}
+    for name, entry in cache.plan.items():
+        kind, _, slug = name.partition(":")
+        stand_ins = []
+        for line in entry.pages.split("\n"):
+            path = output_path(line[1:])
+            if path not in cache.pages:
+                return None
+            stand_ins.append(StandIn(line[1:], path, line[0] == "1", cache.pages[path].key))
+        sets[(kind, slug)] = stand_ins
+    return LastPlan(cache.plan_basis, sets, changed)
+
+
+def recorded_plan(planner: Planner, key_basis: str) -> tuple[str, dict[str, SetEntry]]:
+    """The plan as the cache records it for the next build (see last_plan)."""
+    return key_basis, {f"{kind}:{name}": SetEntry(pages) for (kind, name), pages in planner.record().items()}
 
 
 def same_keys(outputs: list[Output], previous: dict[str, PageEntry]) -> bool:
@@ -325,7 +359,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
     """The pipeline into `out_dir`, reusing from `previous_dir` (the site `cache` describes; by
     default `out_dir` itself) what is unchanged, and from `planner` the pages of its last plan
     that no change touched. Without `commit`, nothing is swapped or saved."""
-    previous_dir = previous_dir or out_dir
+    previous_dir, planner = previous_dir or out_dir, planner or Planner()
     clock = Stopwatch()
     listing = list_content(content_dir)
     inputs = inputs_digest(listing, templates, index) if commit else ""
@@ -338,9 +372,9 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
     with Staging(out_dir, cache.spare if commit else None, keep_replaced=cache.path is not None) as staging:
         archive, known, file_entries = load_checked(listing, cache, jobs, progress)
         clock.lap("load")
-        pages = (planner or Planner()).plan(archive)
         renderer = Renderer(templates, site_context(archive))
-        outputs = plan_outputs(pages, renderer, known, templates, planner)
+        last = last_plan(cache, file_entries) if planner.archive is None else None
+        outputs = plan_outputs(planner.plan(archive, renderer.key_basis, last), renderer, known, templates, planner)
         index_key = hashlib.sha256("".join(o.key for o in outputs if o.page and o.page.indexed).encode()).hexdigest()
         html_pages = sum(o.path.endswith(".html") for o in outputs)
         clock.lap("plan")
@@ -352,8 +386,14 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
             cache.save(file_entries, previous, inputs)
             return BuildResult(html_pages, len(outputs), 0, None, clock.total(), clock.stages, ("nothing changed",))
         kept = reuse_unchanged(staging, outputs, cache, previous_dir, commit)
-        clock.lap("link")
         todo = [o for o in outputs if o.path not in kept]
+        if any(type(o.page) is StandIn for o in todo):
+            # A page the last build made is not in the site as it made it (deleted or edited by
+            # hand): planned again in full, it renders. The keys are the same, so `kept` stands.
+            planner.forget()
+            outputs = plan_outputs(planner.plan(archive, renderer.key_basis), renderer, known, templates, planner)
+            todo = [o for o in outputs if o.path not in kept]
+        clock.lap("link")
         fragments = None
         if any(o.page and o.page.export in FROM_FRAGMENTS for o in todo):
             fragments = encode_fragments(renderer, archive.deals, known, cache.fragments(), jobs)
@@ -374,7 +414,8 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0, b"")
     elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():  # kept: linked or held as it was
         page_entries[INDEX_FOLDER] = previous[INDEX_FOLDER]
-    cache.save(file_entries, page_entries, inputs, spare=previous if replaced else {}, fragments=fragments)
+    cache.save(file_entries, page_entries, inputs, spare=previous if replaced else {}, fragments=fragments,
+               plan=recorded_plan(planner, renderer.key_basis))
     clock.lap("save")
     return BuildResult(html_pages, len(outputs), len(rendered), indexed, clock.total(), clock.stages, tuple(notes))
 

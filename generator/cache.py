@@ -1,6 +1,6 @@
 """cache.py — what the last build made, so the next one redoes only what changed.
 
-Four tables in one SQLite file beside the output folder:
+Five tables in one SQLite file beside the output folder:
 - files: each content file's size, mtime and SHA-256, and its checked result (model, problems,
   references), so an unchanged file is neither read nor parsed again;
 - pages: each output file's key (a digest of its template and everything in its context), and
@@ -8,7 +8,9 @@ Four tables in one SQLite file beside the output folder:
   previous site instead of rendered, and one edited in site/ by hand is noticed and redone;
 - spare: the same for the site the last build replaced, kept as the spare folder (output.py);
 - fragments: each brief's share of the whole-archive exports, encoded (exports.Fragments), so
-  a rebuild re-encodes only the briefs that changed. Read only when an export is rendered.
+  a rebuild re-encodes only the briefs that changed. Read only when an export is rendered;
+- plan: each page set's pages (pages.Planner.record) and, in meta, what their keys were
+  computed from, so a rebuild plans afresh only the page sets a change touches.
 
 The cache is an optimisation only: it records the code and library versions it was made with,
 and one made by other code, or unreadable in any way, is dropped and rebuilt, never trusted.
@@ -37,6 +39,10 @@ class FileEntry(NamedTuple):
     mtime_ns: int
     sha: str
     checked: bytes  # a pickled Checked, unpickled only when used
+
+
+class SetEntry(NamedTuple):
+    pages: str  # a page set of the last plan: a line per page, 1 or 0 (indexed or not), then its URL
 
 
 class PageEntry(NamedTuple):
@@ -70,6 +76,8 @@ class BuildCache:
         self.pages: dict[str, PageEntry] = {}
         self.spare: dict[str, PageEntry] = {}
         self.inputs = ""  # the digest of every input of the last build (see build.inputs_digest)
+        self.plan: dict[str, SetEntry] = {}  # the last build's page sets, by "kind:name" (see build.last_plan)
+        self.plan_basis = ""  # what the keys of those pages were computed from (Renderer.key_basis)
         self.dropped = ""  # why a cache that was there could not be used
         self._unpickled: dict[str, tuple[FileEntry, Checked]] = {}  # kept for the next build in this process
         self._fragments: dict[str, Fragments] | None = None  # read on first use
@@ -78,7 +86,7 @@ class BuildCache:
             try:
                 self._read()
             except (sqlite3.Error, ValueError, KeyError) as exc:
-                self.files, self.pages, self.spare = {}, {}, {}
+                self.files, self.pages, self.spare, self.plan = {}, {}, {}, {}
                 self.dropped = f"the build cache {path} could not be read ({exc}); building without it"
 
     def _read(self) -> None:
@@ -86,10 +94,11 @@ class BuildCache:
             meta = dict(db.execute("SELECT name, value FROM meta"))
             if meta.get("fingerprint") != self.fingerprint:
                 return  # made by other code or other library versions: stale, so start afresh
-            self.inputs = meta.get("inputs", "")
+            self.inputs, self.plan_basis = meta.get("inputs", ""), meta.get("plan_basis", "")
             self.files = {row[0]: FileEntry(*row[1:]) for row in db.execute("SELECT path, size, mtime_ns, sha, checked FROM files")}
             self.pages, self.spare = ({row[0]: PageEntry(*row[1:]) for row in db.execute(f"SELECT path, key, size, mtime_ns, links FROM {table}")}
                                       for table in ("pages", "spare"))
+            self.plan = {row[0]: SetEntry(row[1]) for row in db.execute("SELECT name, pages FROM plan")} if self.plan_basis else {}
             self._trusted = True
 
     def outputs_intact(self, out_dir: Path) -> bool:
@@ -138,13 +147,15 @@ class BuildCache:
         return self._fragments
 
     def save(self, files: dict[str, FileEntry], pages: dict[str, PageEntry], inputs: str,
-             spare: dict[str, PageEntry] | None = None, fragments: dict[str, Fragments] | None = None) -> None:
+             spare: dict[str, PageEntry] | None = None, fragments: dict[str, Fragments] | None = None,
+             plan: tuple[str, dict[str, SetEntry]] | None = None) -> None:
         """Make the cache this build's: rows that changed are written, rows now gone deleted,
-        all in one SQLite transaction, so a crash leaves the old cache whole. `spare` and
-        `fragments` are left as they were when not given."""
+        all in one SQLite transaction, so a crash leaves the old cache whole. `spare`,
+        `fragments` and `plan` (its key basis and page sets) are left as they were when not given."""
         spare = self.spare if spare is None else spare
+        plan_basis, plan_sets = plan or (self.plan_basis, self.plan)
         tables = [("files", "path", files, self.files), ("pages", "path", pages, self.pages),
-                  ("spare", "path", spare, self.spare)]
+                  ("spare", "path", spare, self.spare), ("plan", "name", plan_sets, self.plan)]
         if fragments is not None:
             tables.append(("fragments", "key", fragments, self.fragments()))
         if self.path is None:
@@ -160,8 +171,9 @@ class BuildCache:
                 for table in ("pages", "spare"):
                     db.execute(f"CREATE TABLE IF NOT EXISTS {table} (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT, links BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, json BLOB, deal_row BLOB, delivery_rows BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS plan (name TEXT PRIMARY KEY, pages TEXT)")
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                               [("fingerprint", self.fingerprint), ("inputs", inputs)])
+                               [("fingerprint", self.fingerprint), ("inputs", inputs), ("plan_basis", plan_basis)])
                 for table, column, new, old in tables:
                     db.executemany(f"DELETE FROM {table} WHERE {column} = ?", ((path,) for path in old.keys() - new.keys()))
                     changed = [(path, *entry) for path, entry in new.items()
@@ -172,5 +184,6 @@ class BuildCache:
             self.path.unlink(missing_ok=True)  # better no cache than a doubtful one
             raise
         self.files, self.pages, self.spare, self.inputs = files, pages, spare, inputs
+        self.plan_basis, self.plan = plan_basis, plan_sets
         self._fragments = self._fragments if fragments is None else fragments
         self._trusted = True

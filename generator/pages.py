@@ -11,7 +11,7 @@ import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from operator import attrgetter, is_
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from generator.archive import Archive, deal_sort_key
 from generator.errors import BuildError
@@ -252,10 +252,33 @@ def listing_pages(archive: Archive) -> list[Page]:
     return pages
 
 
+class StandIn(NamedTuple):
+    """A page of the last build that no change since has touched, as the build cache recorded it:
+    where it goes, whether it is indexed, and its key, but not its context. Its file is kept from
+    the last build; were it to need rendering, the build plans again in full (build.py)."""
+
+    url: str
+    path: str
+    indexed: bool
+    key: str
+
+
+@dataclass(frozen=True)
+class LastPlan:
+    """The last build's plan as the build cache recorded it, for a planner without one of its own
+    (a command-line build): every page set as stand-ins, what their keys were computed from
+    (Renderer.key_basis), and each brief changed since, with its versions before and after."""
+
+    key_basis: str
+    sets: dict[tuple[str, str], list[StandIn]]
+    changed: dict[str, list[Deal]]
+
+
 class Planner:
     """Plans every page of the site. Asked again after a change (as `archive serve` does), it
     plans afresh only the pages of the briefs, parties and systems the change could touch, and
-    keeps the others, which are then exactly as a fresh plan would make them (tested).
+    keeps the others, which are then exactly as a fresh plan would make them (tested). Given the
+    last build's plan from the cache instead, it does the same with stand-ins for the pages kept.
 
     A brief or system counts as unchanged only if the archive holds the very object it held
     last time, as the build cache gives back for a file it did not read again; so every page
@@ -264,25 +287,33 @@ class Planner:
     def __init__(self) -> None:
         self.archive: Archive | None = None
         self.index: DealIndex | None = None
-        self.sets: dict[tuple[str, str], list[Page]] = {}  # ("deal" | "party" | "system", name) -> its pages
+        self.sets: dict[tuple[str, str], list[Page | StandIn]] = {}  # ("deal" | "party" | "system", name) -> its pages
         # The output the build made of each page, with its cache key (by the page's id; the output
         # holds the page, so a new page that happens to get a dead one's id is never mistaken for
-        # it), and what those keys were computed from.
+        # it), and what those keys were computed from (Renderer.key_basis).
         self.outputs: dict[int, Output] = {}
-        self.key_basis: tuple = ()
+        self.key_basis = ""
         self.listings: dict[str, Page] = {}  # the pages of the whole archive (home, lists, sitemap), by URL
         self.planned = 0  # how many page sets (a brief's, a party's, a system's) the last plan made afresh
 
-    def plan(self, archive: Archive) -> list[Page]:
-        """Every page of the site, in URL order; raise BuildError if two would write one file."""
+    def plan(self, archive: Archive, key_basis: str = "", last: LastPlan | None = None) -> list[Page | StandIn]:
+        """Every page of the site, in URL order; raise BuildError if two would write one file.
+        `key_basis` is what the pages will be keyed from: stand-ins are kept only for the same."""
         index = DealIndex(archive)
-        if self.archive is None or not same_frame(self.archive, archive):
-            self.sets = {}
-            todo = {("deal", slug) for slug in archive.deal_by_slug} | {("party", code) for code in archive.parties}
-            todo |= {("system", slug) for slug in archive.systems}
+        everything = set_names(archive)
+        rekeyed = key_basis != self.key_basis
+        if rekeyed:  # keys hold only for the basis they were made with
+            self.outputs = {}
+        if self.archive is not None and same_frame(self.archive, archive):
+            todo = touched(changed_between(self.archive, archive), index)
+            if rekeyed:
+                todo |= {name for name, pages in self.sets.items() if type(pages[0]) is StandIn}
+        elif self.archive is None and last is not None and last.key_basis == key_basis:
+            self.sets = dict(last.sets)
+            todo = touched(last.changed, index) | (everything ^ self.sets.keys())
         else:
-            todo = touched(self.archive, self.index, archive, index)
-        self.planned = len(todo)
+            self.sets, todo = {}, everything
+        self.planned, self.key_basis = len(todo), key_basis
         for kind, name in todo:
             self.sets.pop((kind, name), None)
             if kind == "deal" and name in archive.deal_by_slug:
@@ -299,6 +330,15 @@ class Planner:
         check_paths(pages)
         pages.append(self._kept(sitemap_page(pages, archive)))
         return sorted(pages, key=attrgetter("url"))
+
+    def forget(self) -> None:
+        """Plan the next time in full, as a new planner would without the cache's plan."""
+        self.archive, self.sets, self.outputs = None, {}, {}
+
+    def record(self) -> dict[tuple[str, str], str]:
+        """Each page set as the build cache records it for the next build (see LastPlan): a line
+        per page, its URL after 1 if it is indexed, 0 if not."""
+        return {name: "\n".join(f"{page.indexed:d}{page.url}" for page in pages) for name, pages in self.sets.items()}
 
     def _kept(self, page: Page) -> Page:
         """A page listing the whole archive is made afresh on every plan; where it holds the very
@@ -336,19 +376,31 @@ def same_frame(last: Archive, now: Archive) -> bool:
             and all(last.systems[slug] is system for slug, system in now.systems.items()))
 
 
-def touched(last: Archive, last_index: DealIndex, now: Archive, index: DealIndex) -> set[tuple[str, str]]:
+def set_names(archive: Archive) -> set[tuple[str, str]]:
+    """Every page set of the archive: a brief's, a party's, a system's."""
+    return ({("deal", slug) for slug in archive.deal_by_slug} | {("party", code) for code in archive.parties}
+            | {("system", slug) for slug in archive.systems})
+
+
+def changed_between(last: Archive, now: Archive) -> dict[str, list[Deal]]:
+    """Each brief that is not the very same object in both archives, with its versions in each."""
+    return {slug: [deal for deal in (last.deal_by_slug.get(slug), now.deal_by_slug.get(slug)) if deal is not None]
+            for slug in last.deal_by_slug.keys() | now.deal_by_slug.keys()
+            if last.deal_by_slug.get(slug) is not now.deal_by_slug.get(slug)}
+
+
+def touched(changed: dict[str, list[Deal]], index: DealIndex) -> set[tuple[str, str]]:
     """The briefs, parties and systems whose pages may differ between two archives that differ
-    only in briefs: each changed, added or removed brief, its parties and system, and every brief
-    whose page could show it, before and after."""
-    changed = [slug for slug in last.deal_by_slug.keys() | now.deal_by_slug.keys()
-               if last.deal_by_slug.get(slug) is not now.deal_by_slug.get(slug)]
+    only in the `changed` briefs (each with its versions, before and after): each changed brief,
+    its parties and system, and every brief whose page could show it, before or after.
+
+    `index` is of the archive after; asked about a brief's version before, it can differ from the
+    archive before only in changed briefs, which are all included anyway."""
     todo = {("deal", slug) for slug in changed}
-    for archive, deals_index in ((last, last_index), (now, index)):
-        for slug in changed:
-            deal = archive.deal_by_slug.get(slug)
-            if deal is not None:
-                todo |= {("party", deal.supplier), ("party", deal.recipient), ("system", deal.system)}
-                todo |= {("deal", other) for other in deals_index.neighbours(deal)}
+    for versions in changed.values():
+        for deal in versions:
+            todo |= {("party", deal.supplier), ("party", deal.recipient), ("system", deal.system)}
+            todo |= {("deal", other) for other in index.neighbours(deal)}
     return todo
 
 

@@ -99,10 +99,10 @@ class MacroCalls:
     is kept."""
 
     def __init__(self) -> None:
-        self._basis: tuple = ()
+        self._basis = ""
         self._calls: dict[tuple, tuple[tuple, Markup]] = {}
 
-    def for_basis(self, basis: tuple) -> dict[tuple, tuple[tuple, Markup]]:
+    def for_basis(self, basis: str) -> dict[tuple, tuple[tuple, Markup]]:
         """The calls kept for this basis; those of another basis are forgotten."""
         if basis != self._basis:
             self._basis, self._calls = basis, {}
@@ -137,15 +137,17 @@ def make_environment(templates: Path, globals_: dict) -> jinja2.Environment:
 class Renderer:
     """Turns a Page into bytes: through its template, or through an export for data files.
 
-    `names_digest` and `template_digests` are what every page's cache key starts from."""
+    `names_digest` and `template_digests` are what every page's cache key starts from;
+    `key_basis` is one digest of both."""
 
     def __init__(self, templates: Path, names: dict):
         self.env = make_environment(templates, names)
         self.names = names
         self.names_digest = digest_of(names, {})
         self.template_digests = template_digests(self.env)
+        self.key_basis = digest_of((self.names_digest, self.template_digests), {})
         self.fragments: dict[int, Fragments] = {}  # by id(deal): encoded ahead of rendering (see build)
-        self._calls = MACRO_CALLS.for_basis((self.names_digest, self.template_digests))
+        self._calls = MACRO_CALLS.for_basis(self.key_basis)
         self.env.globals["cached"] = self.cached
 
     def cached(self, macro: str, *args) -> Markup:

@@ -104,9 +104,18 @@ def test_changing_a_template_rerenders_the_pages_that_use_it(project, tmp_path):
     assert_same_as_cold(content, templates, out, tmp_path)
 
 
-def test_a_page_edited_by_hand_in_the_output_is_rebuilt(project, tmp_path):
+@pytest.mark.parametrize("page", ["about/index.html", "deals/undated-chile-norway-fixture-tank/index.html",
+                                  "deals/undated-chile-norway-fixture-tank/cite.ris"])
+@pytest.mark.parametrize("damage", ["edited", "deleted"])
+def test_a_page_edited_or_deleted_by_hand_in_the_output_is_rebuilt(project, tmp_path, page, damage):
+    """A brief's pages are planned from the cache's record of the last plan, without their
+    context: one that must be rendered again makes the build plan in full."""
     content, templates, out = project
-    (out / "about/index.html").write_text("vandalised")
+    if damage == "edited":
+        (out / page).write_text("vandalised")
+    else:
+        (out / page).unlink()
+    edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
     build(content, out, templates=templates, index=False)
     assert_same_as_cold(content, templates, out, tmp_path)
 
@@ -273,7 +282,11 @@ def named_from_afar(deals: Path) -> Path:
     raise AssertionError("no such brief in the test archive")
 
 
-def test_a_planner_kept_between_builds_plans_what_a_fresh_build_would(dense_archive, tmp_path):
+@pytest.mark.parametrize("kept", [True, False], ids=["planner kept (serve)", "plan from the cache (command line)"])
+def test_a_rebuild_plans_only_what_a_change_touches_and_what_a_fresh_build_would(dense_archive, tmp_path, kept):
+    """serve keeps its planner between builds; a command-line build starts from the plan the cache
+    recorded, as serve's first build does. Either way, a rebuild plans afresh only the page sets a
+    change touches."""
     content, out = dense_archive, tmp_path / "site"
     deals = content / "deals"
     value = lambda name, field: re.search(rf"^{field}: (.*)$", (deals / name).read_text(), re.M).group(1)
@@ -282,6 +295,7 @@ def test_a_planner_kept_between_builds_plans_what_a_fresh_build_would(dense_arch
     cache, planner = open_cache(out), Planner()
     build(content, out, templates=templates, index=False, cache=cache, planner=planner)
     total_sets = planner.planned
+    cache, planner = open_cache(out), Planner()  # as serve starts on a built site: from the cache's plan
     changes = [
         lambda: replace_line(deals / "synthetic-00007.md", r"^summary: ", "summary: Edited. "),
         lambda: replace_line(named_from_afar(deals), r'^title: "', 'title: "Retitled '),
@@ -293,14 +307,16 @@ def test_a_planner_kept_between_builds_plans_what_a_fresh_build_would(dense_arch
         lambda: (deals / "synthetic-00060.md").write_text(
             (deals / "synthetic-00002.md").read_text().replace("[Synthetic] Brief 2", "[Synthetic] Brief 60")),
         lambda: unreferenced(deals).unlink(),
-        lambda: replace_line(content / "systems/synthetic-system-001.yaml", r"^name: .*$", "name: Synthetic System One"),
         lambda: replace_line(deals / "synthetic-00007.md", r"^summary: Edited. ", "summary: "),
         lambda: edit(templates / "deal.html", "<h2 id=\"facts\">Facts</h2>", "<h2 id=\"facts\">The facts</h2>"),
         lambda: edit(templates / "macros.html", '<td data-label="Status">', '<td data-label="Status" class="status-cell">'),
         lambda: replace_line(deals / "synthetic-00008.md", r"^summary: ", "summary: Edited. "),
+        lambda: replace_line(content / "systems/synthetic-system-001.yaml", r"^name: .*$", "name: Synthetic System One"),
     ]
     for number, change in enumerate(changes):
         change()
+        if not kept:
+            cache, planner = open_cache(out), Planner()
         build(content, out, templates=templates, index=False, cache=cache, planner=planner)
         if number == 0:
             assert planner.planned < total_sets / 2, "a text edit plans afresh only what it touches"
