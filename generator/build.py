@@ -26,7 +26,7 @@ except ImportError:  # not on Windows
     fcntl = None
 
 from generator.archive import Archive, build_archive
-from generator.cache import BuildCache, FileEntry, PageEntry, SetEntry, code_fingerprint
+from generator.cache import BuildCache, FileEntry, PageEntry, SetEntry, code_fingerprint, head_of
 from generator.errors import ContentErrors
 from generator.exports import FROM_FRAGMENTS, Fragments, fragments_of
 from generator.keys import page_key
@@ -110,10 +110,12 @@ def collector_paused():
             gc.enable()
 
 
-def _check_listed(listed: Listed) -> tuple[bytes, str]:
-    """In a worker: check one file; return the result pickled (for the cache) and the file's SHA-256."""
+def _check_listed(listed: Listed) -> tuple[bytes, bytes, str]:
+    """In a worker: check one file; return the result pickled and its head (for the cache) and
+    the file's SHA-256."""
     sha = hashlib.sha256(listed.file.read_bytes()).hexdigest() if listed.file.is_file() else ""
-    return pickle.dumps(check_file(listed), protocol=pickle.HIGHEST_PROTOCOL), sha
+    result = check_file(listed)
+    return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), head_of(result), sha
 
 
 def load_archive(content_dir: Path) -> Archive:
@@ -138,8 +140,8 @@ def load_checked(listing: tuple[list[Listed], list], cache: BuildCache | None = 
         else:
             todo.append(item)
     checked_now = parallel_map(_check_listed, todo, jobs, _counter(progress, "checking", len(todo)))
-    for item, (blob, sha) in zip(todo, checked_now):
-        results[item.path], entries[item.path] = pickle.loads(blob), FileEntry(item.size, item.mtime_ns, sha, blob)
+    for item, (blob, head, sha) in zip(todo, checked_now):
+        results[item.path], entries[item.path] = pickle.loads(blob), FileEntry(item.size, item.mtime_ns, sha, blob, head)
         if cache:
             cache.remember(item.path, entries[item.path], results[item.path])
     checked = [results[item.path] for item in listed]
@@ -268,7 +270,7 @@ def last_plan(cache: BuildCache, entries: dict[str, FileEntry]) -> LastPlan | No
         if before is now or (before and now and before.sha == now.sha):  # the same bytes: the same pages
             continue
         for entry in (before, now):
-            checked = pickle.loads(entry.checked) if entry else None
+            checked = cache.unpickle(path, entry) if entry else None
             if checked is not None and (checked.kind != "deal" or checked.model is None):
                 return None  # a party, a system or the site settings: pages all over may change
             if checked is not None:

@@ -2,7 +2,9 @@
 
 Five tables in one SQLite file beside the output folder:
 - files: each content file's size, mtime and SHA-256, and its checked result (model, problems,
-  references), so an unchanged file is neither read nor parsed again;
+  references), so an unchanged file is neither read nor parsed again; for a brief, also its
+  head: what planning asks of every brief (model.UP_FRONT), so that a rebuild unpickles only
+  the briefs it renders (model.StoredDeal) and reads their results only then;
 - pages: each output file's key (a digest of its template and everything in its context), and
   the size and mtime it had in the output folder, so an unchanged page is hard-linked from the
   previous site instead of rendered, and one edited in site/ by hand is noticed and redone;
@@ -19,14 +21,18 @@ and one made by other code, or unreadable in any way, is dropped and rebuilt, ne
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import sqlite3
 import sys
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import NamedTuple
 
+from generator.errors import BuildError
 from generator.exports import Fragments
+from generator.model import UP_FRONT, Deal, StoredDeal
 from generator.validate import Checked
 
 FORMAT = "1"
@@ -38,7 +44,40 @@ class FileEntry(NamedTuple):
     size: int
     mtime_ns: int
     sha: str
-    checked: bytes  # a pickled Checked, unpickled only when used
+    checked: bytes  # a pickled Checked, unpickled only when used; empty for a brief read from the cache
+    head: bytes = b""  # for a brief: its kind, slug, references and UP_FRONT values, pickled
+
+
+def head_of(result: Checked) -> bytes:
+    """What the cache keeps of a checked brief besides its whole result (see FileEntry)."""
+    if result.kind != "deal" or result.model is None or result.errors:
+        return b""
+    up_front = {name: getattr(result.model, name) for name in UP_FRONT}
+    return pickle.dumps((result.kind, result.slug, result.references, up_front), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class Reader:
+    """Reads a brief's whole result from the cache file when its StoredDeal is first asked for
+    more than its head: in this process or a forked worker, each with its own connection. Holds
+    nothing else, so the briefs that refer to it keep no cache alive."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._connection: tuple[int, sqlite3.Connection] | None = None
+
+    def model(self, path: str, sha: str) -> Deal:
+        """The brief of `path` as the cache holds it for the file with this SHA-256."""
+        try:
+            if self._connection is None or self._connection[0] != os.getpid():  # a forked worker opens its own
+                self._connection = os.getpid(), sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True)
+            # fetchall, not fetchone: a statement left unfinished would hold a lock on the file
+            rows = self._connection[1].execute("SELECT checked FROM files WHERE path = ? AND sha = ?", (path, sha)).fetchall()
+            if rows:
+                return pickle.loads(rows[0][0]).model
+            problem = "changed during the build"
+        except Exception as exc:  # a damaged row or file is never trusted
+            problem = f"could not be read ({exc})"
+        raise BuildError(f"the build cache {self.path} {problem} at {path}; build again, or with --no-cache")
 
 
 class SetEntry(NamedTuple):
@@ -80,6 +119,7 @@ class BuildCache:
         self.plan_basis = ""  # what the keys of those pages were computed from (Renderer.key_basis)
         self.dropped = ""  # why a cache that was there could not be used
         self._unpickled: dict[str, tuple[FileEntry, Checked]] = {}  # kept for the next build in this process
+        self.reader = Reader(path) if path is not None else None
         self._fragments: dict[str, Fragments] | None = None  # read on first use
         self._trusted = False  # whether the file on disk was made by this code
         if path is not None and path.exists():
@@ -95,7 +135,9 @@ class BuildCache:
             if meta.get("fingerprint") != self.fingerprint:
                 return  # made by other code or other library versions: stale, so start afresh
             self.inputs, self.plan_basis = meta.get("inputs", ""), meta.get("plan_basis", "")
-            self.files = {row[0]: FileEntry(*row[1:]) for row in db.execute("SELECT path, size, mtime_ns, sha, checked FROM files")}
+            # A brief's whole result is read when it is first needed (Reader); other files' now.
+            self.files = {row[0]: FileEntry(*row[1:]) for row in db.execute(
+                "SELECT path, size, mtime_ns, sha, CASE WHEN length(head) THEN x'' ELSE checked END, head FROM files")}
             self.pages, self.spare = ({row[0]: PageEntry(*row[1:]) for row in db.execute(f"SELECT path, key, size, mtime_ns, links FROM {table}")}
                                       for table in ("pages", "spare"))
             self.plan = {row[0]: SetEntry(row[1]) for row in db.execute("SELECT name, pages FROM plan")} if self.plan_basis else {}
@@ -122,11 +164,18 @@ class BuildCache:
         if unpickled is not None and unpickled[0] == entry:  # a process that builds again (serve)
             return unpickled[1]
         try:
-            result = pickle.loads(entry.checked)
+            result = self.unpickle(path, entry)
         except Exception:  # a damaged entry is a miss, never an error
             return None
         self._unpickled[path] = (entry, result)
         return result
+
+    def unpickle(self, path: str, entry: FileEntry) -> Checked:
+        """A file's result from its entry: whole if the entry holds it, else a brief from its head."""
+        if entry.checked or not entry.head:
+            return pickle.loads(entry.checked)
+        kind, slug, references, up_front = pickle.loads(entry.head)
+        return Checked(kind, slug, path, StoredDeal.of(up_front, partial(self.reader.model, path, entry.sha)), (), references)
 
     def remember(self, path: str, entry: FileEntry, result: Checked) -> None:
         """Keep a file checked by this build for the next build in this process, which then gets
@@ -167,7 +216,7 @@ class BuildCache:
         try:
             with sqlite3.connect(self.path) as db:
                 db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
-                db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT, mtime_ns INT, sha TEXT, checked BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT, mtime_ns INT, sha TEXT, checked BLOB, head BLOB)")
                 for table in ("pages", "spare"):
                     db.execute(f"CREATE TABLE IF NOT EXISTS {table} (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT, links BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, json BLOB, deal_row BLOB, delivery_rows BLOB)")

@@ -152,6 +152,34 @@ class Deal:
         return numbered(self.sources)
 
 
+class StoredDeal(Deal):
+    """A brief the build cache holds unchanged, not yet unpickled (cache.py). It has up front the
+    values every plan asks of every brief (UP_FRONT); asked for anything else, it loads the whole
+    brief and becomes an ordinary Deal, the very object in place. So a rebuild after one edit
+    unpickles the few briefs on the pages it renders, not all 10,000."""
+
+    def __getattribute__(self, name: str) -> Any:
+        values = object.__getattribute__(self, "__dict__")
+        if name in values or name[:2] == "__":
+            return values[name] if name in values else object.__getattribute__(self, name)
+        load = values.pop("_load")
+        values.clear()
+        values.update(load().__dict__)
+        object.__setattr__(self, "__class__", Deal)
+        return getattr(self, name)
+
+    @classmethod
+    def of(cls, up_front: dict[str, Any], load: Callable[[], Deal]) -> "StoredDeal":
+        deal = object.__new__(cls)
+        deal.__dict__.update(up_front, _load=load)
+        return deal
+
+
+# What a StoredDeal has up front: what planning asks of every brief (pages.py, archive.py).
+UP_FRONT = ("slug", "path", "supplier", "recipient", "system", "related", "published", "updated",
+            "order_year", "sort_key", "last_updated")
+
+
 @dataclass(frozen=True)
 class System:
     slug: str

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from benchmarks import corpus
-from generator.build import TEMPLATES, build, cache_path, check, open_cache
+from generator.build import TEMPLATES, build, cache_path, check, load_archive, open_cache
 from generator import pages
-from generator.pages import Planner
+from generator.model import Deal, StoredDeal
+from generator.pages import Planner, StandIn
 from generator.errors import BuildError, ContentErrors
 from generator.exports import fragments_of
 from tests.conftest import edit, write_tree
@@ -405,3 +407,42 @@ def test_a_page_taken_back_from_the_spare_has_its_links_checked(project):
     with pytest.raises(ContentErrors) as raised:
         build(content, out, templates=templates, index=False)
     assert [(e.path, e.field) for e in raised.value.errors] == [("site/about/index.html", "link")]
+
+
+def test_a_rebuild_unpickles_only_the_briefs_on_the_pages_it_renders(tmp_path, monkeypatch):
+    """The cache gives back an unchanged brief as a StoredDeal holding only what planning asks of
+    every brief; the rest is read from the cache when a page that shows it is rendered."""
+    monkeypatch.setattr(pages, "PER_PAGE", 20)
+    content, out = corpus.write_corpus(tmp_path / "corpus", 200), tmp_path / "site"
+    build(content, out, index=False)
+    replace_line(content / "deals/synthetic-00007.md", r"^summary: ", "summary: Edited. ")
+    planner = Planner()
+    build(content, out, index=False, planner=planner, jobs=1)
+    stored = [deal for deal in planner.archive.deals if type(deal) is StoredDeal]
+    assert 0 < len(stored) < len(planner.archive.deals)
+    on_rendered_pages = {deal.slug for kind, name in planner.sets if kind == "deal"
+                         for page in planner.sets[(kind, name)] if type(page) is not StandIn
+                         for deal in [page.context["deal"]]}
+    assert not on_rendered_pages & {deal.slug for deal in stored}
+    assert_same_as_cold(content, TEMPLATES, out, tmp_path)
+
+
+def test_a_stored_brief_loads_whole_when_asked_for_more_than_its_head(project):
+    content, templates, out = project
+    cache = open_cache(out)
+    path = f"content/{BRIEF}"
+    stored = cache.checked(path, *cache_stat(content / BRIEF)).model
+    assert type(stored) is StoredDeal and stored.supplier == "NOR" and type(stored) is StoredDeal
+    fresh = load_archive(content).deal_by_slug[stored.slug]
+    assert stored.summary == fresh.summary and type(stored) is Deal  # loaded, and now a Deal like any
+    assert stored == fresh and (stored.sort_key, stored.last_updated) == (fresh.sort_key, fresh.last_updated)
+
+
+def test_a_stored_brief_whose_cache_row_changed_is_a_build_error_not_a_wrong_brief(project):
+    content, templates, out = project
+    cache = open_cache(out)
+    stored = cache.checked(f"content/{BRIEF}", *cache_stat(content / BRIEF)).model
+    with sqlite3.connect(cache_path(out)) as db:
+        db.execute("UPDATE files SET sha = 'other' WHERE path = ?", (f"content/{BRIEF}",))
+    with pytest.raises(BuildError, match="changed during the build"):
+        stored.summary
