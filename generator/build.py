@@ -37,7 +37,7 @@ from generator.output import Staging
 from generator.pages import LastPlan, Page, Planner, StandIn, output_path, site_context
 from generator.parallel import parallel_map
 from generator.progress import silent
-from generator.render import Renderer, static_files
+from generator.render import COMPILED, Renderer, static_files
 from generator.search import INDEX_FOLDER, index_site
 from generator.validate import check_file, combine
 
@@ -374,6 +374,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
     with Staging(out_dir, cache.spare if commit else None, keep_replaced=cache.path is not None) as staging:
         archive, known, file_entries = load_checked(listing, cache, jobs, progress)
         clock.lap("load")
+        COMPILED.add_marshalled(cache.compiled)
         renderer = Renderer(templates, site_context(archive))
         last = last_plan(cache, file_entries) if planner.archive is None else None
         outputs = plan_outputs(planner.plan(archive, renderer.key_basis, last), renderer, known, templates, planner)
@@ -417,7 +418,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
     elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():  # kept: linked or held as it was
         page_entries[INDEX_FOLDER] = previous[INDEX_FOLDER]
     cache.save(file_entries, page_entries, inputs, spare=previous if replaced else {}, fragments=fragments,
-               plan=recorded_plan(planner, renderer.key_basis))
+               plan=recorded_plan(planner, renderer.key_basis), compiled=COMPILED.marshalled())
     clock.lap("save")
     return BuildResult(html_pages, len(outputs), len(rendered), indexed, clock.total(), clock.stages, tuple(notes))
 

@@ -1,6 +1,6 @@
 """cache.py — what the last build made, so the next one redoes only what changed.
 
-Five tables in one SQLite file beside the output folder:
+Six tables in one SQLite file beside the output folder:
 - files: each content file's size, mtime and SHA-256, and its checked result (model, problems,
   references), so an unchanged file is neither read nor parsed again; for a brief, also its
   head: what planning asks of every brief (model.UP_FRONT), so that a rebuild unpickles only
@@ -12,7 +12,9 @@ Five tables in one SQLite file beside the output folder:
 - fragments: each brief's share of the whole-archive exports, encoded (exports.Fragments), so
   a rebuild re-encodes only the briefs that changed. Read only when an export is rendered;
 - plan: each page set's pages (pages.Planner.record) and, in meta, what their keys were
-  computed from, so a rebuild plans afresh only the page sets a change touches.
+  computed from, so a rebuild plans afresh only the page sets a change touches;
+- compiled: the templates as Jinja compiled them, by name and source checksum, so a rebuild
+  does not compile unchanged templates again.
 
 The cache is an optimisation only: it records the code and library versions it was made with,
 and one made by other code, or unreadable in any way, is dropped and rebuilt, never trusted.
@@ -117,6 +119,7 @@ class BuildCache:
         self.inputs = ""  # the digest of every input of the last build (see build.inputs_digest)
         self.plan: dict[str, SetEntry] = {}  # the last build's page sets, by "kind:name" (see build.last_plan)
         self.plan_basis = ""  # what the keys of those pages were computed from (Renderer.key_basis)
+        self.compiled: dict[str, tuple[str, bytes]] = {}  # Jinja's key -> (source checksum, marshalled code)
         self.dropped = ""  # why a cache that was there could not be used
         self._unpickled: dict[str, tuple[FileEntry, Checked]] = {}  # kept for the next build in this process
         self.reader = Reader(path) if path is not None else None
@@ -126,7 +129,7 @@ class BuildCache:
             try:
                 self._read()
             except (sqlite3.Error, ValueError, KeyError) as exc:
-                self.files, self.pages, self.spare, self.plan = {}, {}, {}, {}
+                self.files, self.pages, self.spare, self.plan, self.compiled = {}, {}, {}, {}, {}
                 self.dropped = f"the build cache {path} could not be read ({exc}); building without it"
 
     def _read(self) -> None:
@@ -141,6 +144,7 @@ class BuildCache:
             self.pages, self.spare = ({row[0]: PageEntry(*row[1:]) for row in db.execute(f"SELECT path, key, size, mtime_ns, links FROM {table}")}
                                       for table in ("pages", "spare"))
             self.plan = {row[0]: SetEntry(row[1]) for row in db.execute("SELECT name, pages FROM plan")} if self.plan_basis else {}
+            self.compiled = {row[0]: row[1:] for row in db.execute("SELECT key, checksum, code FROM compiled")}
             self._trusted = True
 
     def outputs_intact(self, out_dir: Path) -> bool:
@@ -197,14 +201,17 @@ class BuildCache:
 
     def save(self, files: dict[str, FileEntry], pages: dict[str, PageEntry], inputs: str,
              spare: dict[str, PageEntry] | None = None, fragments: dict[str, Fragments] | None = None,
-             plan: tuple[str, dict[str, SetEntry]] | None = None) -> None:
+             plan: tuple[str, dict[str, SetEntry]] | None = None,
+             compiled: dict[str, tuple[str, bytes]] | None = None) -> None:
         """Make the cache this build's: rows that changed are written, rows now gone deleted,
         all in one SQLite transaction, so a crash leaves the old cache whole. `spare`,
-        `fragments` and `plan` (its key basis and page sets) are left as they were when not given."""
+        `fragments`, `plan` (its key basis and page sets) and `compiled` are left as they were
+        when not given."""
         spare = self.spare if spare is None else spare
         plan_basis, plan_sets = plan or (self.plan_basis, self.plan)
         tables = [("files", "path", files, self.files), ("pages", "path", pages, self.pages),
-                  ("spare", "path", spare, self.spare), ("plan", "name", plan_sets, self.plan)]
+                  ("spare", "path", spare, self.spare), ("plan", "name", plan_sets, self.plan),
+                  ("compiled", "key", self.compiled if compiled is None else compiled, self.compiled)]
         if fragments is not None:
             tables.append(("fragments", "key", fragments, self.fragments()))
         if self.path is None:
@@ -221,6 +228,7 @@ class BuildCache:
                     db.execute(f"CREATE TABLE IF NOT EXISTS {table} (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT, links BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, json BLOB, deal_row BLOB, delivery_rows BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS plan (name TEXT PRIMARY KEY, pages TEXT)")
+                db.execute("CREATE TABLE IF NOT EXISTS compiled (key TEXT PRIMARY KEY, checksum TEXT, code BLOB)")
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                [("fingerprint", self.fingerprint), ("inputs", inputs), ("plan_basis", plan_basis)])
                 for table, column, new, old in tables:
@@ -234,5 +242,6 @@ class BuildCache:
             raise
         self.files, self.pages, self.spare, self.inputs = files, pages, spare, inputs
         self.plan_basis, self.plan = plan_basis, plan_sets
+        self.compiled = self.compiled if compiled is None else compiled
         self._fragments = self._fragments if fragments is None else fragments
         self._trusted = True

@@ -9,6 +9,7 @@ with its checked file. Static assets are copied byte for byte.
 from __future__ import annotations
 
 import json
+import marshal
 from pathlib import Path
 
 import jinja2
@@ -71,8 +72,9 @@ def party_linker(parties: dict) -> callable:
 
 
 class CompiledTemplates(jinja2.BytecodeCache):
-    """Templates compiled by an earlier build of this process (serve), by name and source:
-    Jinja checks each template's source against the checksum it was compiled from."""
+    """Templates compiled by an earlier build, of this process (serve) or kept in the build cache,
+    by name and source: Jinja checks each template's source against the checksum it was compiled
+    from. The cache keeps them marshalled; it is made by one Python version (cache.py)."""
 
     def __init__(self) -> None:
         self.compiled: dict[str, tuple[str, object]] = {}
@@ -84,6 +86,18 @@ class CompiledTemplates(jinja2.BytecodeCache):
 
     def dump_bytecode(self, bucket) -> None:
         self.compiled[bucket.key] = (bucket.checksum, bucket.code)
+
+    def add_marshalled(self, stored: dict[str, tuple[str, bytes]]) -> None:
+        """Take in templates compiled by an earlier build, where this process has none newer."""
+        for key, (checksum, code) in stored.items():
+            if key not in self.compiled:
+                try:
+                    self.compiled[key] = (checksum, marshal.loads(code))
+                except (ValueError, EOFError, TypeError):  # damaged: compiled again
+                    pass
+
+    def marshalled(self) -> dict[str, tuple[str, bytes]]:
+        return {key: (checksum, marshal.dumps(code)) for key, (checksum, code) in self.compiled.items()}
 
 
 COMPILED = CompiledTemplates()

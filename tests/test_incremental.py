@@ -8,11 +8,12 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from benchmarks import corpus
 from generator.build import TEMPLATES, build, cache_path, check, load_archive, open_cache
-from generator import pages
+from generator import pages, render
 from generator.model import Deal, StoredDeal
 from generator.pages import Planner, StandIn
 from generator.errors import BuildError, ContentErrors
@@ -446,3 +447,26 @@ def test_a_stored_brief_whose_cache_row_changed_is_a_build_error_not_a_wrong_bri
         db.execute("UPDATE files SET sha = 'other' WHERE path = ?", (f"content/{BRIEF}",))
     with pytest.raises(BuildError, match="changed during the build"):
         stored.summary
+
+
+def test_a_rebuild_in_a_new_process_compiles_only_the_templates_that_changed(project, monkeypatch):
+    """The build cache keeps the compiled templates; an edited template, or a damaged entry, is
+    compiled again."""
+    content, templates, out = project
+    compiled = []
+    real_compile = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda env, source, name=None, *args, **kw:
+                        compiled.append(name) or real_compile(env, source, name, *args, **kw))
+    monkeypatch.setattr(render.COMPILED, "compiled", {})  # as in a new process
+    edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
+    edit(templates / "deal.html", "<h2 id=\"facts\">Facts</h2>", "<h2 id=\"facts\">The facts</h2>")
+    build(content, out, templates=templates, index=False)
+    assert compiled == ["deal.html"]
+    compiled.clear()
+    monkeypatch.setattr(render.COMPILED, "compiled", {})
+    with sqlite3.connect(cache_path(out)) as db:
+        db.execute("UPDATE compiled SET code = x'00'")
+    edit(content / BRIEF, "summary: An edited synthetic brief", "summary: A synthetic brief")
+    build(content, out, templates=templates, index=False)
+    assert "deal.html" in compiled and "base.html" in compiled
+    assert_same_as_cold(content, templates, out, tmp_path=out.parent)
