@@ -156,11 +156,13 @@ _renderer: Renderer | None = None
 _staging: Staging | None = None
 
 
-def _render_output(output: Output) -> tuple[str, Links | None]:
-    """In a worker: render one file into the staging folder; return its links if it is a page."""
+def _render_output(output: Output) -> tuple[str, Links | None, dict[str, tuple[str, str]]]:
+    """In a worker: render one file into the staging folder; return its links if it is a page,
+    and the macro calls rendered for it, for the cache."""
     data = _renderer.render(output.page) if output.page else output.data
     _staging.write(output.path, data)
-    return output.path, extract_links(data) if output.path.endswith(".html") else None
+    calls, _renderer.new_calls = _renderer.new_calls, {}
+    return output.path, extract_links(data) if output.path.endswith(".html") else None, calls
 
 
 def _encode(deal: Deal) -> Fragments:
@@ -191,9 +193,12 @@ def render_into(staging: Staging, renderer: Renderer, todo: list[Output], jobs: 
     global _renderer, _staging
     _renderer, _staging = renderer, staging
     try:
-        return dict(parallel_map(_render_output, todo, jobs, _counter(progress, "rendering", len(todo))))
+        rendered = parallel_map(_render_output, todo, jobs, _counter(progress, "rendering", len(todo)))
     finally:
         _renderer = _staging = None
+    for _, _, calls in rendered:
+        renderer.new_calls.update(calls)
+    return {path: links for path, links, _ in rendered}
 
 
 def check_site_links(outputs: list[Output], kept: dict[str, PageEntry], rendered: dict[str, Links | None],
@@ -375,7 +380,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         archive, known, file_entries = load_checked(listing, cache, jobs, progress)
         clock.lap("load")
         COMPILED.add_marshalled(cache.compiled)
-        renderer = Renderer(templates, site_context(archive))
+        renderer = Renderer(templates, site_context(archive), known, cache.calls)
         last = last_plan(cache, file_entries) if planner.archive is None else None
         outputs = plan_outputs(planner.plan(archive, renderer.key_basis, last), renderer, known, templates, planner)
         index_key = hashlib.sha256("".join(o.key for o in outputs if o.page and o.page.indexed).encode()).hexdigest()
@@ -418,7 +423,8 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
     elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():  # kept: linked or held as it was
         page_entries[INDEX_FOLDER] = previous[INDEX_FOLDER]
     cache.save(file_entries, page_entries, inputs, spare=previous if replaced else {}, fragments=fragments,
-               plan=recorded_plan(planner, renderer.key_basis), compiled=COMPILED.marshalled())
+               plan=recorded_plan(planner, renderer.key_basis), compiled=COMPILED.marshalled(),
+               calls=(renderer.key_basis, renderer.new_calls))
     clock.lap("save")
     return BuildResult(html_pages, len(outputs), len(rendered), indexed, clock.total(), clock.stages, tuple(notes))
 

@@ -1,6 +1,6 @@
 """cache.py — what the last build made, so the next one redoes only what changed.
 
-Six tables in one SQLite file beside the output folder:
+Seven tables in one SQLite file beside the output folder:
 - files: each content file's size, mtime and SHA-256, and its checked result (model, problems,
   references), so an unchanged file is neither read nor parsed again; for a brief, also its
   head: what planning asks of every brief (model.UP_FRONT), so that a rebuild unpickles only
@@ -14,7 +14,10 @@ Six tables in one SQLite file beside the output folder:
 - plan: each page set's pages (pages.Planner.record) and, in meta, what their keys were
   computed from, so a rebuild plans afresh only the page sets a change touches;
 - compiled: the templates as Jinja compiled them, by name and source checksum, so a rebuild
-  does not compile unchanged templates again.
+  does not compile unchanged templates again;
+- calls: the macro calls templates keep with cached() (render.Renderer.cached), as a deal
+  table's rows, so a rebuild that renders a listing neither renders its rows again nor loads
+  their briefs. Read when a template first asks for one; dropped with the file of their brief.
 
 The cache is an optimisation only: it records the code and library versions it was made with,
 and one made by other code, or unreadable in any way, is dropped and rebuilt, never trusted.
@@ -120,6 +123,8 @@ class BuildCache:
         self.plan: dict[str, SetEntry] = {}  # the last build's page sets, by "kind:name" (see build.last_plan)
         self.plan_basis = ""  # what the keys of those pages were computed from (Renderer.key_basis)
         self.compiled: dict[str, tuple[str, bytes]] = {}  # Jinja's key -> (source checksum, marshalled code)
+        self.calls_basis = ""  # the key basis the kept macro calls were rendered for
+        self._calls: dict[str, str] | None = None  # read on first use
         self.dropped = ""  # why a cache that was there could not be used
         self._unpickled: dict[str, tuple[FileEntry, Checked]] = {}  # kept for the next build in this process
         self.reader = Reader(path) if path is not None else None
@@ -138,6 +143,7 @@ class BuildCache:
             if meta.get("fingerprint") != self.fingerprint:
                 return  # made by other code or other library versions: stale, so start afresh
             self.inputs, self.plan_basis = meta.get("inputs", ""), meta.get("plan_basis", "")
+            self.calls_basis = meta.get("calls_basis", "")
             # A brief's whole result is read when it is first needed (Reader); other files' now.
             self.files = {row[0]: FileEntry(*row[1:]) for row in db.execute(
                 "SELECT path, size, mtime_ns, sha, CASE WHEN length(head) THEN x'' ELSE checked END, head FROM files")}
@@ -199,14 +205,41 @@ class BuildCache:
                     pass  # an older cache without them: they are encoded again
         return self._fragments
 
+    def calls(self, basis: str) -> dict[str, str]:
+        """The macro calls an earlier build kept, by name (render.Renderer._call_name), if they
+        were rendered for this key basis; none otherwise."""
+        if self._calls is None:
+            self._calls = {}
+            if self._trusted and self.calls_basis == basis:
+                try:
+                    with sqlite3.connect(self.path) as db:
+                        self._calls = dict(db.execute("SELECT name, html FROM calls"))
+                except sqlite3.Error:
+                    pass  # rendered again
+        return self._calls if self.calls_basis == basis else {}
+
+    def _save_calls(self, db: sqlite3.Connection, files: dict[str, FileEntry], basis: str,
+                    new: dict[str, tuple[str, str]]) -> None:
+        """Keep this build's new macro calls; drop those of files that changed or went, or all of
+        them if the key basis changed."""
+        if basis != self.calls_basis:
+            db.execute("DELETE FROM calls")
+        else:
+            gone = [(f"{path}@{entry.sha}",) for path, entry in self.files.items()
+                    if (now := files.get(path)) is not entry and (now is None or now.sha != entry.sha)]
+            db.executemany("DELETE FROM calls WHERE owner = ?", gone)
+        db.executemany("INSERT OR REPLACE INTO calls VALUES (?, ?, ?)", ((name, *call) for name, call in new.items()))
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('calls_basis', ?)", (basis,))
+
     def save(self, files: dict[str, FileEntry], pages: dict[str, PageEntry], inputs: str,
              spare: dict[str, PageEntry] | None = None, fragments: dict[str, Fragments] | None = None,
              plan: tuple[str, dict[str, SetEntry]] | None = None,
-             compiled: dict[str, tuple[str, bytes]] | None = None) -> None:
+             compiled: dict[str, tuple[str, bytes]] | None = None,
+             calls: tuple[str, dict[str, tuple[str, str]]] | None = None) -> None:
         """Make the cache this build's: rows that changed are written, rows now gone deleted,
         all in one SQLite transaction, so a crash leaves the old cache whole. `spare`,
-        `fragments`, `plan` (its key basis and page sets) and `compiled` are left as they were
-        when not given."""
+        `fragments`, `plan` (its key basis and page sets), `compiled` and `calls` (the key basis
+        and the calls rendered by this build) are left as they were when not given."""
         spare = self.spare if spare is None else spare
         plan_basis, plan_sets = plan or (self.plan_basis, self.plan)
         tables = [("files", "path", files, self.files), ("pages", "path", pages, self.pages),
@@ -229,6 +262,8 @@ class BuildCache:
                 db.execute("CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, json BLOB, deal_row BLOB, delivery_rows BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS plan (name TEXT PRIMARY KEY, pages TEXT)")
                 db.execute("CREATE TABLE IF NOT EXISTS compiled (key TEXT PRIMARY KEY, checksum TEXT, code BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS calls (name TEXT PRIMARY KEY, owner TEXT, html TEXT)")
+                db.execute("CREATE INDEX IF NOT EXISTS calls_by_owner ON calls (owner)")
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                [("fingerprint", self.fingerprint), ("inputs", inputs), ("plan_basis", plan_basis)])
                 for table, column, new, old in tables:
@@ -237,11 +272,15 @@ class BuildCache:
                                if (kept := old.get(path)) is not entry and kept != entry]  # most are the same object
                     if changed:
                         db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({', '.join('?' * len(changed[0]))})", changed)
+                if calls is not None:
+                    self._save_calls(db, files, *calls)
         except sqlite3.Error:
             self.path.unlink(missing_ok=True)  # better no cache than a doubtful one
             raise
         self.files, self.pages, self.spare, self.inputs = files, pages, spare, inputs
         self.plan_basis, self.plan = plan_basis, plan_sets
         self.compiled = self.compiled if compiled is None else compiled
+        if calls is not None:
+            self.calls_basis, self._calls = calls[0], None
         self._fragments = self._fragments if fragments is None else fragments
         self._trusted = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import marshal
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 from markupsafe import Markup, escape
@@ -110,7 +111,8 @@ class MacroCalls:
     by value, anything else by identity (an unchanged brief is the very same object in a later
     build of the same process), for one basis: the digests of the site-wide names and of the
     templates. Each kept call holds its arguments, so no other object can take their ids while it
-    is kept."""
+    is kept. The build cache keeps them for later processes too, by the digests of their briefs'
+    files (Renderer._call_name)."""
 
     def __init__(self) -> None:
         self._basis = ""
@@ -154,7 +156,11 @@ class Renderer:
     `names_digest` and `template_digests` are what every page's cache key starts from;
     `key_basis` is one digest of both."""
 
-    def __init__(self, templates: Path, names: dict):
+    def __init__(self, templates: Path, names: dict, known: dict[int, str] | None = None,
+                 stored_calls: Callable[[str], dict[str, str]] | None = None):
+        """`known` names briefs and systems by their file's digest (build.load_checked), so that
+        `stored_calls(key_basis)`, the calls an earlier build kept in the build cache, can be
+        looked up; it is asked once, on the first call not kept in memory."""
         self.env = make_environment(templates, names)
         self.names = names
         self.names_digest = digest_of(names, {})
@@ -162,6 +168,10 @@ class Renderer:
         self.key_basis = digest_of((self.names_digest, self.template_digests), {})
         self.fragments: dict[int, Fragments] = {}  # by id(deal): encoded ahead of rendering (see build)
         self._calls = MACRO_CALLS.for_basis(self.key_basis)
+        self.known = known or {}
+        self._stored_calls = stored_calls
+        self._stored: dict[str, str] | None = None
+        self.new_calls: dict[str, tuple[str, str]] = {}  # rendered here, for the cache: name -> (owner, HTML)
         self.env.globals["cached"] = self.cached
 
     def cached(self, macro: str, *args) -> Markup:
@@ -170,11 +180,39 @@ class Renderer:
         key = (macro, *[(arg.__class__, arg) if arg.__class__ in BY_VALUE else id(arg) for arg in args])
         found = self._calls.get(key)
         if found is None:
-            call = getattr(self.env.get_template("macros.html").module, macro, None)
-            if call is None:
-                raise jinja2.TemplateRuntimeError(f'cached(): there is no macro "{macro}" in macros.html')
-            found = self._calls[key] = (args, call(*args))
+            found = self._calls[key] = (args, self._stored_or_rendered(macro, args))
         return found[1]
+
+    def _stored_or_rendered(self, macro: str, args: tuple) -> Markup:
+        name, owner = self._call_name(macro, args)
+        if name is not None:
+            if self._stored is None:
+                self._stored = self._stored_calls(self.key_basis) if self._stored_calls else {}
+            html = self._stored.get(name)
+            if html is not None:
+                return Markup(html)
+        call = getattr(self.env.get_template("macros.html").module, macro, None)
+        if call is None:
+            raise jinja2.TemplateRuntimeError(f'cached(): there is no macro "{macro}" in macros.html')
+        html = call(*args)
+        if name is not None:
+            self.new_calls[name] = (owner, str(html))
+        return html
+
+    def _call_name(self, macro: str, args: tuple) -> tuple[str | None, str]:
+        """How the build cache knows a call: by its macro and its arguments, a brief or system by
+        its file's digest; and the first such digest, whose file's next version drops the call.
+        (None, "") if an argument has no such name."""
+        parts, owner = [macro], ""
+        for arg in args:
+            if arg.__class__ in BY_VALUE:
+                parts.append(f"{arg.__class__.__name__}:{arg!r}")
+            elif (ident := self.known.get(id(arg))) is not None:
+                parts.append(ident)
+                owner = owner or ident
+            else:
+                return None, ""
+        return "\x1f".join(parts), owner
 
     def fragment(self, deal: Deal) -> Fragments:
         return self.fragments[id(deal)]

@@ -320,6 +320,7 @@ def test_a_rebuild_plans_only_what_a_change_touches_and_what_a_fresh_build_would
         change()
         if not kept:
             cache, planner = open_cache(out), Planner()
+            render.MACRO_CALLS.for_basis("")  # as in a new process: rows come from the cache
         build(content, out, templates=templates, index=False, cache=cache, planner=planner)
         if number == 0:
             assert planner.planned < total_sets / 2, "a text edit plans afresh only what it touches"
@@ -470,3 +471,24 @@ def test_a_rebuild_in_a_new_process_compiles_only_the_templates_that_changed(pro
     build(content, out, templates=templates, index=False)
     assert "deal.html" in compiled and "base.html" in compiled
     assert_same_as_cold(content, templates, out, tmp_path=out.parent)
+
+
+def test_a_listing_rendered_again_takes_unchanged_rows_from_the_cache(tmp_path, monkeypatch):
+    """A deal table's rows are kept in the build cache by their brief's file: a later process
+    renders only the rows of briefs that changed, and a brief's rows go with its old version."""
+    monkeypatch.setattr(pages, "PER_PAGE", 20)
+    content, out = corpus.write_corpus(tmp_path / "corpus", 60), tmp_path / "site"
+    build(content, out, index=False)
+    edited = "synthetic-00007"
+    before = f"content/deals/{edited}.md@{open_cache(out).files[f'content/deals/{edited}.md'].sha}"
+    with sqlite3.connect(cache_path(out)) as db:
+        assert db.execute("SELECT count(*) FROM calls WHERE owner = ?", (before,)).fetchone()[0] > 0
+        db.execute("UPDATE calls SET html = '<tr><td>kept row</td></tr>' WHERE owner != ?", (before,))
+    render.MACRO_CALLS.for_basis("")  # as in a new process
+    replace_line(content / f"deals/{edited}.md", r"^title: \"", 'title: "Retitled ')
+    build(content, out, index=False)
+    listing = next(file for file in [out / "deals/index.html", *out.glob("deals/page/*/index.html")] if "Retitled" in file.read_text())
+    assert listing.read_text().count("<tr><td>kept row</td></tr>") == 19  # the 20 rows but the edited brief's
+    with sqlite3.connect(cache_path(out)) as db:
+        owners = {owner for (owner,) in db.execute("SELECT DISTINCT owner FROM calls")}
+    assert before not in owners and any(owner.startswith(f"content/deals/{edited}.md@") for owner in owners)
