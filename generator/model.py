@@ -6,7 +6,7 @@ fact's `alternatives` stay beside its principal value: sources that disagree are
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from typing import Any, Callable
 
@@ -154,19 +154,9 @@ class Deal:
 
 class StoredDeal(Deal):
     """A brief the build cache holds unchanged, not yet unpickled (cache.py). It has up front the
-    values every plan asks of every brief (UP_FRONT); asked for anything else, it loads the whole
-    brief and becomes an ordinary Deal, the very object in place. So a rebuild after one edit
-    unpickles the few briefs on the pages it renders, not all 10,000."""
-
-    def __getattribute__(self, name: str) -> Any:
-        values = object.__getattribute__(self, "__dict__")
-        if name in values or name[:2] == "__":
-            return values[name] if name in values else object.__getattribute__(self, name)
-        load = values.pop("_load")
-        values.clear()
-        values.update(load().__dict__)
-        object.__setattr__(self, "__class__", Deal)
-        return getattr(self, name)
+    values every plan asks of every brief (UP_FRONT), as plain attributes; asked for any other
+    field, it loads the whole brief and becomes an ordinary Deal, the very object in place. So a
+    rebuild after one edit unpickles the few briefs on the pages it renders, not all 10,000."""
 
     @classmethod
     def of(cls, up_front: dict[str, Any], load: Callable[[], Deal]) -> "StoredDeal":
@@ -174,10 +164,32 @@ class StoredDeal(Deal):
         deal.__dict__.update(up_front, _load=load)
         return deal
 
+    def _become_whole(self) -> None:
+        values = self.__dict__
+        load = values.pop("_load")
+        values.clear()
+        values.update(load().__dict__)
+        object.__setattr__(self, "__class__", Deal)
+
 
 # What a StoredDeal has up front: what planning asks of every brief (pages.py, archive.py).
 UP_FRONT = ("slug", "path", "supplier", "recipient", "system", "related", "published", "updated",
-            "order_year", "sort_key", "last_updated")
+            "order_year", "sort_key")
+
+
+def _loading(name: str) -> property:
+    # A property of the class outranks the instance's own values, and the class defaults of
+    # Deal's fields: asking for any field not up front loads the brief first.
+    def get(deal: StoredDeal) -> Any:
+        deal._become_whole()
+        return getattr(deal, name)
+    return property(get)
+
+
+for _field in fields(Deal):
+    if _field.name not in UP_FRONT:
+        setattr(StoredDeal, _field.name, _loading(_field.name))
+del _field
 
 
 @dataclass(frozen=True)
