@@ -269,17 +269,7 @@ def last_plan(cache: BuildCache, entries: dict[str, FileEntry]) -> LastPlan | No
     are this build's files); None if there is none, or if more than briefs changed."""
     if not cache.plan:
         return None
-    changed: dict[str, list] = {}
-    for path in entries.keys() | cache.files.keys():
-        before, now = cache.files.get(path), entries.get(path)
-        if before is now or (before and now and before.sha == now.sha):  # the same bytes: the same pages
-            continue
-        for entry in (before, now):
-            checked = cache.unpickle(path, entry) if entry else None
-            if checked is not None and (checked.kind != "deal" or checked.model is None):
-                return None  # a party, a system or the site settings: pages all over may change
-            if checked is not None:
-                changed.setdefault(checked.slug, []).append(checked.model)
+    changed = changed_briefs(cache, entries)
     sets = {}
     for name, entry in cache.plan.items():
         kind, _, slug = name.partition(":")
@@ -290,7 +280,26 @@ def last_plan(cache: BuildCache, entries: dict[str, FileEntry]) -> LastPlan | No
                 return None
             stand_ins.append(StandIn(line[1:], path, line[0] == "1", cache.pages[path].key))
         sets[(kind, slug)] = stand_ins
-    return LastPlan(cache.plan_basis, sets, changed)
+    return LastPlan(cache.plan_basis, sets, changed) if changed is not None else None
+
+
+def changed_briefs(cache: BuildCache, entries: dict[str, FileEntry]) -> dict[str, list[Deal]] | None:
+    """Each brief whose file differs from the cache's, with its versions before and after (one
+    if it is new or gone); None if another kind of file differs, or an old version is unreadable."""
+    changed: dict[str, list[Deal]] = {}
+    for path in entries.keys() | cache.files.keys():
+        before, now = cache.files.get(path), entries.get(path)
+        if before is now or (before and now and before.sha == now.sha):  # the same bytes: the same pages
+            continue
+        for entry in filter(None, (before, now)):
+            try:
+                checked = cache.unpickle(path, entry)
+            except Exception:  # a damaged entry: plan in full
+                return None
+            if checked.kind != "deal" or checked.model is None:
+                return None  # a party, a system or the site settings: pages all over may change
+            changed.setdefault(checked.slug, []).append(checked.model)
+    return changed
 
 
 def recorded_plan(planner: Planner, key_basis: str) -> tuple[str, dict[str, SetEntry]]:
