@@ -8,7 +8,8 @@ Seven tables in one SQLite file beside the output folder:
 - pages: each output file's key (a digest of its template and everything in its context), and
   the size and mtime it had in the output folder, so an unchanged page is hard-linked from the
   previous site instead of rendered, and one edited in site/ by hand is noticed and redone;
-- spare: the same for the site the last build replaced, kept as the spare folder (output.py);
+- spare: the same for the site the last build replaced, kept as the spare folder (output.py),
+  stored as its differences from pages (most of the two sites' files are the same);
 - fragments: each brief's share of the whole-archive exports, encoded (exports.Fragments), so
   a rebuild re-encodes only the briefs that changed. Read only when an export is rendered;
 - plan: each page set's pages (pages.Planner.record) and, in meta, what their keys were
@@ -96,6 +97,26 @@ class PageEntry(NamedTuple):
     links: bytes  # pickled (links, ids) for the link check; empty for the search index
 
 
+NOT_IN_SPARE = PageEntry("", -1, -1, b"")  # a row of the spare table: a file of the site the spare lacks
+
+
+def differences(spare: dict[str, PageEntry], pages: dict[str, PageEntry]) -> dict[str, PageEntry]:
+    """The spare's rows as the cache stores them: where its entries differ from the pages'."""
+    rows = {path: entry for path, entry in spare.items() if (page := pages.get(path)) is not entry and page != entry}
+    return rows | dict.fromkeys(pages.keys() - spare.keys(), NOT_IN_SPARE)
+
+
+def with_differences(pages: dict[str, PageEntry], rows: dict[str, PageEntry]) -> dict[str, PageEntry]:
+    """The spare's entries from the pages' and the spare table's rows (see differences)."""
+    spare = dict(pages)
+    for path, entry in rows.items():
+        if entry == NOT_IN_SPARE:
+            spare.pop(path, None)
+        else:
+            spare[path] = entry
+    return spare
+
+
 def code_fingerprint() -> str:
     """A digest of everything besides content and templates that decides the output: our code,
     Python's version and the libraries' versions. (Each page's key covers its own templates.)"""
@@ -119,6 +140,7 @@ class BuildCache:
         self.files: dict[str, FileEntry] = {}
         self.pages: dict[str, PageEntry] = {}
         self.spare: dict[str, PageEntry] = {}
+        self._spare_rows: dict[str, PageEntry] = {}  # as stored (see differences)
         self.inputs = ""  # the digest of every input of the last build (see build.inputs_digest)
         self.plan: dict[str, SetEntry] = {}  # the last build's page sets, by "kind:name" (see build.last_plan)
         self.plan_basis = ""  # what the keys of those pages were computed from (Renderer.key_basis)
@@ -134,7 +156,7 @@ class BuildCache:
             try:
                 self._read()
             except (sqlite3.Error, ValueError, KeyError) as exc:
-                self.files, self.pages, self.spare, self.plan, self.compiled = {}, {}, {}, {}, {}
+                self.files, self.pages, self.spare, self._spare_rows, self.plan, self.compiled = {}, {}, {}, {}, {}, {}
                 self.dropped = f"the build cache {path} could not be read ({exc}); building without it"
 
     def _read(self) -> None:
@@ -147,8 +169,9 @@ class BuildCache:
             # A brief's whole result is read when it is first needed (Reader); other files' now.
             self.files = {row[0]: FileEntry(*row[1:]) for row in db.execute(
                 "SELECT path, size, mtime_ns, sha, CASE WHEN length(head) THEN x'' ELSE checked END, head FROM files")}
-            self.pages, self.spare = ({row[0]: PageEntry(*row[1:]) for row in db.execute(f"SELECT path, key, size, mtime_ns, links FROM {table}")}
-                                      for table in ("pages", "spare"))
+            self.pages, self._spare_rows = ({row[0]: PageEntry(*row[1:]) for row in db.execute(f"SELECT path, key, size, mtime_ns, links FROM {table}")}
+                                            for table in ("pages", "spare"))
+            self.spare = with_differences(self.pages, self._spare_rows)
             self.plan = {row[0]: SetEntry(row[1]) for row in db.execute("SELECT name, pages FROM plan")} if self.plan_basis else {}
             self.compiled = {row[0]: row[1:] for row in db.execute("SELECT key, checksum, code FROM compiled")}
             self._trusted = True
@@ -241,9 +264,10 @@ class BuildCache:
         `fragments`, `plan` (its key basis and page sets), `compiled` and `calls` (the key basis
         and the calls rendered by this build) are left as they were when not given."""
         spare = self.spare if spare is None else spare
+        spare_rows = differences(spare, pages)
         plan_basis, plan_sets = plan or (self.plan_basis, self.plan)
         tables = [("files", "path", files, self.files), ("pages", "path", pages, self.pages),
-                  ("spare", "path", spare, self.spare), ("plan", "name", plan_sets, self.plan),
+                  ("spare", "path", spare_rows, self._spare_rows), ("plan", "name", plan_sets, self.plan),
                   ("compiled", "key", self.compiled if compiled is None else compiled, self.compiled)]
         if fragments is not None:
             tables.append(("fragments", "key", fragments, self.fragments()))
@@ -277,7 +301,7 @@ class BuildCache:
         except sqlite3.Error:
             self.path.unlink(missing_ok=True)  # better no cache than a doubtful one
             raise
-        self.files, self.pages, self.spare, self.inputs = files, pages, spare, inputs
+        self.files, self.pages, self.spare, self._spare_rows, self.inputs = files, pages, spare, spare_rows, inputs
         self.plan_basis, self.plan = plan_basis, plan_sets
         self.compiled = self.compiled if compiled is None else compiled
         if calls is not None:
