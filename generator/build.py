@@ -34,7 +34,7 @@ from generator.links import Links, check_changed_links, check_links, extract_lin
 from generator.loader import Listed, list_content
 from generator.model import Deal
 from generator.output import Staging
-from generator.pages import LastPlan, Page, Planner, StandIn, output_path, site_context
+from generator.pages import LastPlan, Page, Planner, StandIn, recorded_sets, site_context
 from generator.parallel import parallel_map
 from generator.progress import silent
 from generator.render import COMPILED, Renderer, static_files
@@ -267,20 +267,10 @@ def plan_outputs(pages: list[Page | StandIn], renderer: Renderer, known: dict[in
 def last_plan(cache: BuildCache, entries: dict[str, FileEntry]) -> LastPlan | None:
     """The last build's plan as the cache recorded it, with each brief changed since (`entries`
     are this build's files); None if there is none, or if more than briefs changed."""
-    if not cache.plan:
+    if not cache.plan or (changed := changed_briefs(cache, entries)) is None:
         return None
-    changed = changed_briefs(cache, entries)
-    sets = {}
-    for name, entry in cache.plan.items():
-        kind, _, slug = name.partition(":")
-        stand_ins = []
-        for line in entry.pages.split("\n"):
-            path = output_path(line[1:])
-            if path not in cache.pages:
-                return None
-            stand_ins.append(StandIn(line[1:], path, line[0] == "1", cache.pages[path].key))
-        sets[(kind, slug)] = stand_ins
-    return LastPlan(cache.plan_basis, sets, changed) if changed is not None else None
+    sets = recorded_sets(((name, entry.pages) for name, entry in cache.plan.items()), cache.pages)
+    return LastPlan(cache.plan_basis, sets, changed) if sets is not None else None
 
 
 def changed_briefs(cache: BuildCache, entries: dict[str, FileEntry]) -> dict[str, list[Deal]] | None:
@@ -304,7 +294,7 @@ def changed_briefs(cache: BuildCache, entries: dict[str, FileEntry]) -> dict[str
 
 def recorded_plan(planner: Planner, key_basis: str) -> tuple[str, dict[str, SetEntry]]:
     """The plan as the cache records it for the next build (see last_plan)."""
-    return key_basis, {f"{kind}:{name}": SetEntry(pages) for (kind, name), pages in planner.record().items()}
+    return key_basis, {name: SetEntry(pages) for name, pages in planner.record().items()}
 
 
 def same_keys(outputs: list[Output], previous: dict[str, PageEntry]) -> bool:

@@ -51,7 +51,7 @@ class FileEntry(NamedTuple):
     mtime_ns: int
     sha: str
     checked: bytes  # a pickled Checked, unpickled only when used; empty for a brief read from the cache
-    head: bytes = b""  # for a brief: its kind, slug, references and UP_FRONT values, pickled
+    head: bytes = b""  # for a brief: its references and UP_FRONT values (its slug among them), pickled
 
 
 def head_of(result: Checked) -> bytes:
@@ -59,7 +59,7 @@ def head_of(result: Checked) -> bytes:
     if result.kind != "deal" or result.model is None or result.errors:
         return b""
     up_front = {name: getattr(result.model, name) for name in UP_FRONT}
-    return pickle.dumps((result.kind, result.slug, result.references, up_front), protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps((result.references, up_front), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class Reader:
@@ -207,8 +207,8 @@ class BuildCache:
         """A file's result from its entry: whole if the entry holds it, else a brief from its head."""
         if entry.checked or not entry.head:
             return pickle.loads(entry.checked)
-        kind, slug, references, up_front = pickle.loads(entry.head)
-        return Checked(kind, slug, path, StoredDeal.of(up_front, partial(self.reader.model, path, entry.sha)), (), references)
+        references, up_front = pickle.loads(entry.head)
+        return Checked("deal", up_front["slug"], path, StoredDeal.of(up_front, partial(self.reader.model, path, entry.sha)), (), references)
 
     def remember(self, path: str, entry: FileEntry, result: Checked) -> None:
         """Keep a file checked by this build for the next build in this process, which then gets

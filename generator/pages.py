@@ -11,7 +11,7 @@ import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from operator import attrgetter, is_
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Iterable, NamedTuple
 
 from generator.archive import Archive, deal_sort_key
 from generator.errors import BuildError
@@ -300,7 +300,6 @@ class Planner:
         """Every page of the site, in URL order; raise BuildError if two would write one file.
         `key_basis` is what the pages will be keyed from: stand-ins are kept only for the same."""
         index = DealIndex(archive)
-        everything = set_names(archive)
         rekeyed = key_basis != self.key_basis
         if rekeyed:  # keys hold only for the basis they were made with
             self.outputs = {}
@@ -310,9 +309,9 @@ class Planner:
                 todo |= {name for name, pages in self.sets.items() if type(pages[0]) is StandIn}
         elif self.archive is None and last is not None and last.key_basis == key_basis:
             self.sets = dict(last.sets)
-            todo = touched(last.changed, index) | (everything ^ self.sets.keys())
+            todo = touched(last.changed, index) | (set_names(archive) ^ self.sets.keys())
         else:
-            self.sets, todo = {}, everything
+            self.sets, todo = {}, set_names(archive)
         self.planned, self.key_basis = len(todo), key_basis
         for kind, name in todo:
             self.sets.pop((kind, name), None)
@@ -335,10 +334,11 @@ class Planner:
         """Plan the next time in full, as a new planner would without the cache's plan."""
         self.archive, self.sets, self.outputs = None, {}, {}
 
-    def record(self) -> dict[tuple[str, str], str]:
-        """Each page set as the build cache records it for the next build (see LastPlan): a line
-        per page, its URL after 1 if it is indexed, 0 if not."""
-        return {name: "\n".join(f"{page.indexed:d}{page.url}" for page in pages) for name, pages in self.sets.items()}
+    def record(self) -> dict[str, str]:
+        """Each page set as the build cache records it for the next build, by "kind:name": a line
+        per page, its URL after 1 if it is indexed, 0 if not (read back by `recorded_sets`)."""
+        return {f"{kind}:{name}": "\n".join(f"{page.indexed:d}{page.url}" for page in pages)
+                for (kind, name), pages in self.sets.items()}
 
     def _kept(self, page: Page) -> Page:
         """A page listing the whole archive is made afresh on every plan; where it holds the very
@@ -366,6 +366,23 @@ def identical(a, b) -> bool:
     if kind is dict:
         return a.keys() == b.keys() and all(identical(value, b[key]) for key, value in a.items())
     return False
+
+
+def recorded_sets(record: Iterable[tuple[str, str]], keys: dict) -> dict[tuple[str, str], list[StandIn]] | None:
+    """The page sets of a plan's record (Planner.record), as stand-ins keyed as the files in
+    `keys` (the last build's entries, by file); None if a file has no entry there."""
+    sets = {}
+    for name, text in record:
+        kind, _, slug = name.partition(":")
+        stand_ins = []
+        for line in text.split("\n"):
+            url = line[1:]
+            entry = keys.get(path := output_path(url))
+            if entry is None:
+                return None
+            stand_ins.append(StandIn(url, path, line[0] == "1", entry.key))
+        sets[(kind, slug)] = stand_ins
+    return sets
 
 
 def same_frame(last: Archive, now: Archive) -> bool:
