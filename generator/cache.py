@@ -27,6 +27,7 @@ and one made by other code, or unreadable in any way, is dropped and rebuilt, ne
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import pickle
 import sqlite3
@@ -34,11 +35,13 @@ import sys
 from functools import partial
 from importlib import metadata
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from generator.dates import PartialDate
 from generator.errors import BuildError
 from generator.exports import Fragments
 from generator.model import UP_FRONT, Deal, StoredDeal
+from generator.schema import Reference
 from generator.validate import Checked
 
 FORMAT = "1"
@@ -51,15 +54,33 @@ class FileEntry(NamedTuple):
     mtime_ns: int
     sha: str
     checked: bytes  # a pickled Checked, unpickled only when used; empty for a brief read from the cache
-    head: bytes = b""  # for a brief: its references and UP_FRONT values (its slug among them), pickled
+    head: bytes = b""  # for a brief: its references and UP_FRONT values (its slug among them), marshalled
+
+
+# A head is plain tuples, strings and numbers, marshalled: a rebuild reads 10,000 of them, and
+# marshal reads plain data in a third of the time pickle takes to rebuild objects.
+DATES = tuple(name for name in UP_FRONT if name in ("published", "updated"))
 
 
 def head_of(result: Checked) -> bytes:
     """What the cache keeps of a checked brief besides its whole result (see FileEntry)."""
     if result.kind != "deal" or result.model is None or result.errors:
         return b""
-    up_front = {name: getattr(result.model, name) for name in UP_FRONT}
-    return pickle.dumps((result.references, up_front), protocol=pickle.HIGHEST_PROTOCOL)
+    values = [getattr(result.model, name) for name in UP_FRONT]
+    values = [(value.year, value.month, value.day, value.circa) if isinstance(value, PartialDate) else value
+              for value in values]
+    references = tuple((ref.kind, ref.name, ref.line, ref.field) for ref in result.references)
+    return marshal.dumps((references, tuple(values)))
+
+
+def read_head(path: str, head: bytes) -> tuple[tuple[Reference, ...], dict[str, Any]]:
+    """A brief's references and UP_FRONT values, from its head (see head_of)."""
+    references, values = marshal.loads(head)
+    up_front = dict(zip(UP_FRONT, values))
+    for name in DATES:
+        if up_front[name] is not None:
+            up_front[name] = PartialDate(*up_front[name])
+    return tuple([Reference(kind, name, path, line, field) for kind, name, line, field in references]), up_front
 
 
 class Reader:
@@ -207,7 +228,7 @@ class BuildCache:
         """A file's result from its entry: whole if the entry holds it, else a brief from its head."""
         if entry.checked or not entry.head:
             return pickle.loads(entry.checked)
-        references, up_front = pickle.loads(entry.head)
+        references, up_front = read_head(path, entry.head)
         return Checked("deal", up_front["slug"], path, StoredDeal.of(up_front, partial(self.reader.model, path, entry.sha)), (), references)
 
     def remember(self, path: str, entry: FileEntry, result: Checked) -> None:

@@ -11,7 +11,7 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import pycountry
 
@@ -28,8 +28,7 @@ YAML_READS = {"bool": "true or false", "int": "a number", "float": "a number", "
               "timestamp": "a date"}
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):  # a tuple: a rebuild makes one for each of 30,000 references
     """A name that must exist elsewhere in the archive: a party, a system or a brief."""
 
     kind: str  # "party", "system", "deal"

@@ -14,7 +14,9 @@ import pytest
 from benchmarks import corpus
 from generator.build import TEMPLATES, build, cache_path, check, load_archive, open_cache
 from generator import pages, render
-from generator.model import Deal, StoredDeal
+from generator.loader import list_content
+from generator.model import UP_FRONT, Deal, StoredDeal
+from generator.validate import check_file
 from generator.pages import Planner, StandIn
 from generator.errors import BuildError, ContentErrors
 from generator.exports import fragments_of
@@ -433,9 +435,15 @@ def test_a_stored_brief_loads_whole_when_asked_for_more_than_its_head(project):
     content, templates, out = project
     cache = open_cache(out)
     path = f"content/{BRIEF}"
-    stored = cache.checked(path, *cache_stat(content / BRIEF)).model
+    checked = cache.checked(path, *cache_stat(content / BRIEF))
+    stored = checked.model
     assert type(stored) is StoredDeal and stored.supplier == "NOR" and type(stored) is StoredDeal
     fresh = load_archive(content).deal_by_slug[stored.slug]
+    # The head gives back the up-front values and the references as a fresh check makes them.
+    assert {name: getattr(stored, name) for name in UP_FRONT} == {name: getattr(fresh, name) for name in UP_FRONT}
+    assert type(stored) is StoredDeal and stored.published == fresh.published and stored.published.day
+    fresh_check = check_file(next(item for item in list_content(content)[0] if item.path == path))
+    assert checked.references == fresh_check.references and len(checked.references) >= 3
     assert stored.summary == fresh.summary and type(stored) is Deal  # loaded, and now a Deal like any
     assert stored == fresh and (stored.sort_key, stored.last_updated) == (fresh.sort_key, fresh.last_updated)
 
