@@ -141,7 +141,7 @@ def load_checked(listing: tuple[list[Listed], list], cache: BuildCache | None = 
             todo.append(item)
     checked_now = parallel_map(_check_listed, todo, jobs, _counter(progress, "checking", len(todo)))
     for item, (blob, head, sha) in zip(todo, checked_now):
-        results[item.path], entries[item.path] = pickle.loads(blob), FileEntry(item.size, item.mtime_ns, sha, blob, head)
+        results[item.path], entries[item.path] = pickle.loads(blob), FileEntry(item.size, item.mtime_ns, sha, head, blob)
         if cache:
             cache.remember(item.path, entries[item.path], results[item.path])
     checked = [results[item.path] for item in listed]

@@ -44,7 +44,7 @@ from generator.model import UP_FRONT, Deal, StoredDeal
 from generator.schema import Reference
 from generator.validate import Checked
 
-FORMAT = "1"
+FORMAT = "2"
 LIBRARIES = ("jinja2", "markdown", "nh3", "pyyaml", "pycountry", "markupsafe")
 
 
@@ -53,8 +53,10 @@ class FileEntry(NamedTuple):
     size: int
     mtime_ns: int
     sha: str
+    # For a brief: its references and UP_FRONT values (its slug among them), marshalled. Stored
+    # before `checked`: SQLite reaches a column after a long blob only by reading the whole blob.
+    head: bytes
     checked: bytes  # a pickled Checked, unpickled only when used; empty for a brief read from the cache
-    head: bytes = b""  # for a brief: its references and UP_FRONT values (its slug among them), marshalled
 
 
 # A head is plain tuples, strings and numbers, marshalled: a rebuild reads 10,000 of them, and
@@ -189,7 +191,7 @@ class BuildCache:
             self.calls_basis = meta.get("calls_basis", "")
             # A brief's whole result is read when it is first needed (Reader); other files' now.
             self.files = {row[0]: FileEntry(*row[1:]) for row in db.execute(
-                "SELECT path, size, mtime_ns, sha, CASE WHEN length(head) THEN x'' ELSE checked END, head FROM files")}
+                "SELECT path, size, mtime_ns, sha, head, CASE WHEN length(head) THEN x'' ELSE checked END FROM files")}
             self.pages, self._spare_rows = ({row[0]: PageEntry(*row[1:]) for row in db.execute(f"SELECT path, key, size, mtime_ns, links FROM {table}")}
                                             for table in ("pages", "spare"))
             self.spare = with_differences(self.pages, self._spare_rows)
@@ -301,7 +303,7 @@ class BuildCache:
         try:
             with sqlite3.connect(self.path) as db:
                 db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
-                db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT, mtime_ns INT, sha TEXT, checked BLOB, head BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT, mtime_ns INT, sha TEXT, head BLOB, checked BLOB)")
                 for table in ("pages", "spare"):
                     db.execute(f"CREATE TABLE IF NOT EXISTS {table} (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT, links BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, json BLOB, deal_row BLOB, delivery_rows BLOB)")
