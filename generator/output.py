@@ -29,6 +29,8 @@ from generator.errors import BuildError
 if TYPE_CHECKING:
     from generator.cache import PageEntry
 
+WRITE_BUFFER = 1 << 20  # bytes, for a file written in pieces (Staging.write)
+
 
 class Staging:
     """A staging folder beside `out_dir`; `commit()` swaps it in, leaving it undoes everything.
@@ -138,8 +140,14 @@ class Staging:
     def write(self, relative: str, data: bytes | list[bytes]) -> None:
         """Write a file: its bytes, or its pieces one after another."""
         target = self._parent(relative)
-        with self._guard(open, target, "wb") as file:
-            self._guard(file.write if isinstance(data, bytes) else file.writelines, data)
+        if isinstance(data, bytes):
+            with self._guard(open, target, "wb") as file:
+                self._guard(file.write, data)
+            return
+        # Pieces (a whole-archive export: 20,000 of them, 46 MB at 10,000 briefs) go through a
+        # large buffer: with the default 8 KiB one, every other piece is a system call.
+        with self._guard(open, target, "wb", buffering=WRITE_BUFFER) as file:
+            self._guard(file.writelines, data)
 
     def link(self, relative: str) -> None:
         """Take an unchanged file from the current site (a hard link; a copy where links fail)."""
