@@ -142,6 +142,14 @@ class Deal:
     def last_updated(self) -> PartialDate:
         return self.updated or self.published
 
+    @cached_property  # the order of the feeds and the home page's latest briefs: most recent first
+    def update_order(self) -> tuple:
+        return (self.last_updated.sort_key(), self.slug)
+
+    @cached_property  # the sitemap's date for every brief, asked for on every build
+    def last_updated_iso(self) -> str:
+        return self.last_updated.iso()
+
     @property
     def events_in_order(self) -> list[Event]:
         """The timeline in date order, whatever order the editor wrote; equal dates keep theirs."""
@@ -174,7 +182,7 @@ class StoredDeal(Deal):
 
 # What a StoredDeal has up front: what planning asks of every brief (pages.py, archive.py).
 UP_FRONT = ("slug", "path", "supplier", "recipient", "system", "related", "published", "updated",
-            "order_year", "sort_key")
+            "order_year", "sort_key", "update_order", "last_updated_iso")
 
 
 def _loading(name: str) -> property:

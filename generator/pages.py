@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from generator.build import Output
 
 LATEST_ON_HOME = 10
+FEED_ENTRIES = 50
 STATUS_LABELS = {
     "reported": "Reported (unconfirmed)", "negotiating": "Negotiating", "ordered": "Ordered",
     "delivering": "Delivering", "delivered": "Delivered", "cancelled": "Cancelled",
@@ -52,6 +53,8 @@ def year_url(year: int) -> str:
 def output_path(url: str) -> str:
     """Where a URL's file lies in the site folder: '/deals/x/' -> 'deals/x/index.html'."""
     path = url.lstrip("/")
+    if not path or path[-1] == "/":  # most URLs: asked for 31,000 times a rebuild
+        return path + "index.html"
     return path if "." in path.rsplit("/", 1)[-1] else f"{path.rstrip('/')}/index.html".lstrip("/")
 
 
@@ -90,8 +93,12 @@ def main_partners(archive: Archive, exports: tuple[Deal, ...], imports: tuple[De
 
 def count_by_year(deals: tuple[Deal, ...]) -> list[tuple[int, int]]:
     """(year of order, number of briefs) for every year from the first to the last, gaps as 0."""
-    counts = Counter(deal.order_year for deal in deals if deal.order_year)
-    return [(year, counts[year]) for year in range(min(counts), max(counts) + 1)] if counts else []
+    return year_span(Counter(deal.order_year for deal in deals if deal.order_year))
+
+
+def year_span(counts: dict[int, int]) -> list[tuple[int, int]]:
+    """(year, count) for every year from the first counted to the last, gaps as 0."""
+    return [(year, counts.get(year, 0)) for year in range(min(counts), max(counts) + 1)] if counts else []
 
 
 def delivered_by_year(deals: tuple[Deal, ...]) -> list[tuple[int, int]]:
@@ -101,7 +108,7 @@ def delivered_by_year(deals: tuple[Deal, ...]) -> list[tuple[int, int]]:
         for delivery in deal.deliveries:
             if delivery.date and delivery.quantity is not None:
                 units[delivery.date.year] += delivery.quantity
-    return [(year, units[year]) for year in range(min(units), max(units) + 1)] if units else []
+    return year_span(units)
 
 
 def paginate(base: str, deals: tuple[Deal, ...], template: str, context: dict, crumbs: list) -> list[Page]:
@@ -113,8 +120,13 @@ def paginate(base: str, deals: tuple[Deal, ...], template: str, context: dict, c
             for number, (url, chunk) in enumerate(zip(urls, chunks), start=1)]
 
 
+def most_recent(deals: Iterable[Deal], count: int) -> list[Deal]:
+    """The `count` briefs last updated most recently, most recent first."""
+    return heapq.nlargest(count, deals, key=attrgetter("update_order"))
+
+
 def feed_page(url: str, title: str, html_url: str, deals: tuple[Deal, ...]) -> Page:
-    entries = sorted(deals, key=lambda d: (d.last_updated.sort_key(), d.slug), reverse=True)[:50]
+    entries = most_recent(deals, FEED_ENTRIES)
     return Page(url, "feed.xml", {"feed_title": title, "html_url": html_url, "entries": entries})
 
 
@@ -145,41 +157,68 @@ def party_page_set(archive: Archive, code: str) -> list[Page]:
     return pages
 
 
-def similar_deals(deal: Deal, by_pair: dict, by_system: dict, years: dict[str, int]) -> list[Deal]:
+def similar_deals(deal: Deal, index: DealIndex) -> list[Deal]:
     """Briefs on the same pair of parties or the same system, the same pair first, nearest order date next.
 
     Runs for every brief, so candidates are ranked as plain tuples (year distance, slug), which
     compare in C, and the system's briefs are looked at only when the pair has too few."""
-    year = years[deal.slug]
+    year = deal.order_year or 0
     excluded = {deal.slug, *deal.related}
-    pair = [d for d in by_pair[(deal.supplier, deal.recipient)] if d.slug not in excluded]
-    ranked = sorted((abs(years[d.slug] - year), d.slug, d) for d in pair)[:SIMILAR_SHOWN]
+    pair = [d for d in index.by_pair[(deal.supplier, deal.recipient)] if d.slug not in excluded]
+    ranked = sorted((abs((d.order_year or 0) - year), d.slug, d) for d in pair)[:SIMILAR_SHOWN]
     if len(ranked) < SIMILAR_SHOWN:
         excluded.update(d.slug for d in pair)
-        others = [(abs(other_year - year), slug, d) for other_year, slug, d in by_system[deal.system] if slug not in excluded]
+        others = [(abs(other_year - year), slug, d) for other_year, slug, d in index.by_system[deal.system]
+                  if slug not in excluded]
         ranked += heapq.nsmallest(SIMILAR_SHOWN - len(ranked), others)
     return [d for _, _, d in ranked]
 
 
+class _ByPair(dict):
+    """Briefs by (supplier, recipient), in the archive's order, grouped one supplier at a time
+    when first asked: a rebuild after one edit asks about a few pairs, not all of them."""
+
+    def __init__(self, exports: dict[str, tuple[Deal, ...]]):
+        super().__init__()
+        self.exports, self.grouped = exports, set()
+
+    def __missing__(self, pair: tuple[str, str]) -> list[Deal]:
+        supplier = pair[0]
+        if supplier not in self.grouped:
+            self.grouped.add(supplier)
+            for deal in self.exports.get(supplier, ()):
+                self.setdefault((supplier, deal.recipient), []).append(deal)
+        return self.setdefault(pair, [])
+
+
+class _BySystem(dict):
+    """A system's briefs as (order year, slug, brief), in the archive's order, made when first asked."""
+
+    def __init__(self, deals_by_system: dict[str, tuple[Deal, ...]]):
+        super().__init__()
+        self.deals_by_system = deals_by_system
+
+    def __missing__(self, system: str) -> list[tuple[int, str, Deal]]:
+        found = self[system] = [(d.order_year or 0, d.slug, d) for d in self.deals_by_system.get(system, ())]
+        return found
+
+
 class DealIndex:
     """What a brief's page needs to know about the others: briefs by pair of parties and by
-    system, the briefs that name each as related, and each brief's order year."""
+    system, and the briefs that name each as related."""
 
     def __init__(self, archive: Archive):
         self.backlinks: dict[str, list[Deal]] = defaultdict(list)
-        self.by_pair: dict[tuple[str, str], list] = defaultdict(list)
         for deal in archive.deals:
-            self.by_pair[(deal.supplier, deal.recipient)].append(deal)
             for slug in deal.related:
                 self.backlinks[slug].append(deal)
-        self.years = {deal.slug: deal.order_year or 0 for deal in archive.deals}
-        self.by_system = {slug: [(self.years[d.slug], d.slug, d) for d in deals]
-                          for slug, deals in archive.deals_by_system.items()}
+        self.by_pair = _ByPair(archive.exports)
+        self.by_system = _BySystem(archive.deals_by_system)
 
     def neighbours(self, deal: Deal) -> set[str]:
         """Every brief whose page could show `deal`, or change when it changes."""
         return ({d.slug for d in self.by_pair[(deal.supplier, deal.recipient)]}
-                | {slug for _, slug, _ in self.by_system.get(deal.system, ())}
+                | {slug for _, slug, _ in self.by_system[deal.system]}
                 | {d.slug for d in self.backlinks[deal.slug]} | set(deal.related))
 
 
@@ -188,7 +227,7 @@ def deal_page_set(archive: Archive, index: DealIndex, deal: Deal) -> list[Page]:
     related = [archive.deal_by_slug[slug] for slug in deal.related]
     related += [other for other in index.backlinks[deal.slug] if other.slug not in deal.related]
     backlinked = {other.slug for other in index.backlinks[deal.slug]}
-    similar = similar_deals(deal, index.by_pair, index.by_system, index.years)
+    similar = similar_deals(deal, index)
     url = deal_url(deal)
     return [
         Page(url, "deal.html", {
@@ -224,11 +263,12 @@ def listing_pages(archive: Archive) -> list[Page]:
                               if s.category == category] for category in archive.categories}
     party_rows = sorted(((p, len(archive.exports.get(c, ())), len(archive.imports.get(c, ())))
                          for c, p in archive.parties.items()), key=lambda row: (row[0].name, row[0].code))
-    latest = sorted(archive.deals, key=lambda d: (d.last_updated.sort_key(), d.slug), reverse=True)
+    latest = most_recent(archive.deals, max(LATEST_ON_HOME, FEED_ENTRIES))
     years = sorted(archive.deals_by_year, reverse=True)
+    chart = year_span({year: len(deals) for year, deals in archive.deals_by_year.items()})
     pages = [
         Page("/", "home.html", {"latest": latest[:LATEST_ON_HOME], "years": years, "crumbs": [],
-                                "deal_count": len(archive.deals), "deals_by_year_chart": count_by_year(archive.deals)}),
+                                "deal_count": len(archive.deals), "deals_by_year_chart": chart}),
         Page("/countries/", "countries.html", {"party_rows": party_rows, "crumbs": []}),
         Page("/systems/", "systems.html", {"by_category": by_category, "crumbs": []}),
         Page("/years/", "years.html", {"year_counts": [(y, len(archive.deals_by_year[y])) for y in years], "crumbs": [],
@@ -238,7 +278,7 @@ def listing_pages(archive: Archive) -> list[Page]:
         Page("/data/", "data.html", {"crumbs": []}),
         Page("/404.html", "404.html", {"crumbs": []}),
         Page("/feed.xml", "feed.xml", {"feed_title": archive.site.title, "html_url": "/",
-                                       "entries": latest[:50]}),
+                                       "entries": latest[:FEED_ENTRIES]}),
         Page("/robots.txt", "robots.txt", {}),
         Page("/data/deals.json", "", {"deals": archive.deals}, export="deals_json"),
         Page("/data/deals.schema.json", "", {}, export="schema"),
@@ -441,7 +481,7 @@ def sitemap_page(pages: list[Page], archive: Archive) -> Page:
     # The dates as strings, not the briefs: an edit that leaves a brief's date alone leaves the
     # sitemap's key alone, and the 10,000-line file is not rendered again.
     return Page("/sitemap.xml", "sitemap.xml", {"urls": sorted(html_pages), "lastmod": {
-        deal_url(deal): deal.last_updated.iso() for deal in archive.deals}})
+        deal_url(deal): deal.last_updated_iso for deal in archive.deals}})
 
 
 @dataclass(frozen=True)
