@@ -14,8 +14,8 @@ Seven tables in one SQLite file beside the output folder:
   a rebuild re-encodes only the briefs that changed. Read only when an export is rendered;
 - plan: each page set's pages (pages.Planner.record) and, in meta, what their keys were
   computed from, so a rebuild plans afresh only the page sets a change touches;
-- compiled: the templates as Jinja compiled them, by name and source checksum, so a rebuild
-  does not compile unchanged templates again;
+- compiled: the templates as Jinja compiled them, by name and source checksum, and the
+  templates each one uses, so a rebuild neither compiles nor parses unchanged templates again;
 - calls: the macro calls templates keep with cached() (render.Renderer.cached), as a deal
   table's rows, so a rebuild that renders a listing neither renders its rows again nor loads
   their briefs. Read when a template first asks for one; dropped with the file of their brief.

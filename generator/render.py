@@ -20,7 +20,7 @@ from generator.charts import bar_chart, column_chart
 from generator.dates import PartialDate
 from generator.errors import BuildError
 from generator.exports import EXPORTS, FROM_FRAGMENTS, Fragments
-from generator.keys import digest_of, template_digests
+from generator.keys import USES, digest_of, template_digests
 from generator.model import Deal
 from generator.pages import URL_FUNCTIONS, Page, party_url
 from generator.prose import to_html
@@ -89,16 +89,27 @@ class CompiledTemplates(jinja2.BytecodeCache):
         self.compiled[bucket.key] = (bucket.checksum, bucket.code)
 
     def add_marshalled(self, stored: dict[str, tuple[str, bytes]]) -> None:
-        """Take in templates compiled by an earlier build, where this process has none newer."""
+        """Take in templates compiled by an earlier build, where this process has none newer, and
+        the templates each uses (keys.USES)."""
         for key, (checksum, code) in stored.items():
-            if key not in self.compiled:
-                try:
+            try:
+                if key.startswith(USES_KEY):
+                    uses = marshal.loads(code)
+                    if type(uses) is tuple and all(type(name) is str for name in uses):
+                        USES.setdefault((key[len(USES_KEY):], checksum), uses)
+                elif key not in self.compiled:
                     self.compiled[key] = (checksum, marshal.loads(code))
-                except (ValueError, EOFError, TypeError):  # damaged: compiled again
-                    pass
+            except (ValueError, EOFError, TypeError):  # damaged: compiled or parsed again
+                pass
 
     def marshalled(self) -> dict[str, tuple[str, bytes]]:
-        return {key: (checksum, marshal.dumps(code)) for key, (checksum, code) in self.compiled.items()}
+        """What the build cache keeps: each compiled template, and the templates each uses."""
+        kept = {key: (checksum, marshal.dumps(code)) for key, (checksum, code) in self.compiled.items()}
+        kept |= {USES_KEY + name: (checksum, marshal.dumps(uses)) for (name, checksum), uses in USES.items()}
+        return kept
+
+
+USES_KEY = "uses:"  # Jinja's own keys are hex digests
 
 
 COMPILED = CompiledTemplates()

@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks import corpus
 from generator.build import TEMPLATES, build, cache_path, check, load_archive, open_cache
-from generator import pages, render
+from generator import keys, pages, render
 from generator.loader import list_content
 from generator.model import UP_FRONT, Deal, StoredDeal
 from generator.validate import check_file
@@ -459,25 +459,30 @@ def test_a_stored_brief_whose_cache_row_changed_is_a_build_error_not_a_wrong_bri
 
 
 def test_a_rebuild_in_a_new_process_compiles_only_the_templates_that_changed(project, monkeypatch):
-    """The build cache keeps the compiled templates; an edited template, or a damaged entry, is
-    compiled again."""
+    """The build cache keeps the compiled templates, and the templates each uses; an edited
+    template, or a damaged entry, is compiled and parsed again."""
     content, templates, out = project
-    compiled = []
-    real_compile = jinja2.Environment.compile
+    compiled, parsed = [], []
+    real_compile, real_parse = jinja2.Environment.compile, keys.parsed
     monkeypatch.setattr(jinja2.Environment, "compile", lambda env, source, name=None, *args, **kw:
                         compiled.append(name) or real_compile(env, source, name, *args, **kw))
+    monkeypatch.setattr(keys, "parsed", lambda env, name, source: parsed.append(name) or real_parse(env, name, source))
     monkeypatch.setattr(render.COMPILED, "compiled", {})  # as in a new process
+    keys.USES.clear()
     edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
     edit(templates / "deal.html", "<h2 id=\"facts\">Facts</h2>", "<h2 id=\"facts\">The facts</h2>")
     build(content, out, templates=templates, index=False)
-    assert compiled == ["deal.html"]
+    assert compiled == ["deal.html"] and parsed == ["deal.html"]
     compiled.clear()
+    parsed.clear()
     monkeypatch.setattr(render.COMPILED, "compiled", {})
+    keys.USES.clear()
     with sqlite3.connect(cache_path(out)) as db:
         db.execute("UPDATE compiled SET code = x'00'")
     edit(content / BRIEF, "summary: An edited synthetic brief", "summary: A synthetic brief")
     build(content, out, templates=templates, index=False)
     assert "deal.html" in compiled and "base.html" in compiled
+    assert "deal.html" in parsed and "base.html" in parsed
     assert_same_as_cold(content, templates, out, tmp_path=out.parent)
 
 
