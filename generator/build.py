@@ -320,7 +320,7 @@ def reuse_unchanged(staging: Staging, outputs: list[Output], cache: BuildCache, 
     """The files this build need not render, with their cache entries: those the reused spare
     already holds, and those the previous site holds as wanted, hard-linked into the staging
     folder (a check only reads their links from the cache). Stale files of the spare go first."""
-    kept = {o.path: cache.spare[o.path] for o in outputs if staging.holds(o.path, o.key)}
+    kept = {path: cache.spare[path] for path in staging.holding(outputs)}
     linked = {o.path: cache.pages[o.path] for o in outputs
               if o.path not in kept and unchanged(o, cache.pages.get(o.path), previous_dir)}
     if commit:

@@ -22,11 +22,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from generator.errors import BuildError
 
 if TYPE_CHECKING:
+    from generator.build import Output
     from generator.cache import PageEntry
 
 WRITE_BUFFER = 1 << 20  # bytes, for a file written in pieces (Staging.write)
@@ -36,7 +37,7 @@ class Staging:
     """A staging folder beside `out_dir`; `commit()` swaps it in, leaving it undoes everything.
 
     With `spare` (the cache's entries for the files the spare folder held when it was last the
-    site), the spare becomes the staging folder; `holds` says which files it already has. With
+    site), the spare becomes the staging folder; `holding` says which files it already has. With
     `keep_replaced`, the site the commit replaces becomes the spare; otherwise it is deleted."""
 
     def __init__(self, out_dir: Path, spare: dict[str, PageEntry] | None = None, keep_replaced: bool = False):
@@ -97,11 +98,13 @@ class Staging:
             self.present, self._made = self._listing.result()
             self._listing = None
 
-    def holds(self, relative: str, key: str) -> bool:
-        """Whether the staging folder (a reused spare) already has this file as this key makes it."""
+    def holding(self, files: Iterable[Output]) -> list[str]:
+        """The paths of the files that the staging folder (a reused spare) already has as their
+        keys make them."""
         self._listed()
-        held = self._manifest.get(relative)
-        return held is not None and held.key == key and self.present.get(relative) == (held.size, held.mtime_ns)
+        manifest, present = self._manifest, self.present  # looked up once: asked of 31,000 files
+        return [file.path for file in files if (held := manifest.get(file.path)) is not None
+                and held.key == file.key and present.get(file.path) == (held.size, held.mtime_ns)]
 
     def keep_only(self, wanted: set[str]) -> None:
         """Delete every file of a reused spare that this build does not make, and the folders that
