@@ -28,7 +28,7 @@ except ImportError:  # not on Windows
 from generator.archive import Archive, build_archive
 from generator.cache import BuildCache, FileEntry, PageEntry, SetEntry, code_fingerprint, head_of
 from generator.errors import ContentErrors
-from generator.exports import FROM_FRAGMENTS, Fragments, fragments_of
+from generator.exports import LAYOUTS, Fragments, fragments_of
 from generator.keys import page_key
 from generator.links import Links, check_changed_links, check_links, extract_links
 from generator.loader import Listed, list_content
@@ -170,10 +170,10 @@ def _encode(deal: Deal) -> Fragments:
 
 
 def encode_fragments(renderer: Renderer, deals: tuple[Deal, ...], known: dict[int, str],
-                     cached: dict[str, Fragments], jobs: int | None) -> dict[str, Fragments]:
+                     cached: dict[str, Fragments], jobs: int | None) -> list[str]:
     """Give the renderer each brief's share of the whole-archive exports: from the cache where the
     brief's file and the site-wide names are unchanged, encoded on every core where not. Returns
-    them by key, for the cache."""
+    the briefs' fragment keys, in order."""
     global _renderer
     keys = [f"{known[id(deal)]}|{renderer.names_digest}" for deal in deals]
     missing = [deal for deal, key in zip(deals, keys) if key not in cached]
@@ -182,9 +182,21 @@ def encode_fragments(renderer: Renderer, deals: tuple[Deal, ...], known: dict[in
         encoded = dict(zip((id(deal) for deal in missing), parallel_map(_encode, missing, jobs)))
     finally:
         _renderer = None
-    fragments = {key: cached[key] if key in cached else encoded[id(deal)] for deal, key in zip(deals, keys)}
-    renderer.fragments = {id(deal): fragments[key] for deal, key in zip(deals, keys)}
-    return fragments
+    renderer.fragments = {id(deal): cached[key] if key in cached else encoded[id(deal)] for deal, key in zip(deals, keys)}
+    return keys
+
+
+def export_spans(renderer: Renderer, written: list[Output], deals: tuple[Deal, ...],
+                 keys: list[str]) -> dict[str, tuple[str, str, list[str], list[tuple[int, int]]]]:
+    """Where each brief's share lies in the whole-archive exports just written, for the build
+    cache (BuildCache.fragments): by file, its key, the field its shares are of, the briefs'
+    fragment keys and each share's (start, end)."""
+    spans = {}
+    for output in written:
+        if output.page and output.page.export in LAYOUTS and output.page.context["deals"] is deals:
+            layout, shares = renderer.shares(output.page)
+            spans[output.path] = (output.key, layout.field, keys, layout.spans(shares))
+    return spans
 
 
 def render_into(staging: Staging, renderer: Renderer, todo: list[Output], jobs: int | None,
@@ -401,9 +413,10 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
             outputs = plan_outputs(planner.plan(archive, renderer.key_basis), renderer, known, templates, planner)
             todo = [o for o in outputs if o.path not in kept]
         clock.lap("link")
-        fragments = None
-        if any(o.page and o.page.export in FROM_FRAGMENTS for o in todo):
-            fragments = encode_fragments(renderer, archive.deals, known, cache.fragments(), jobs)
+        spans = {}
+        if any(o.page and o.page.export in LAYOUTS for o in todo):
+            keys = encode_fragments(renderer, archive.deals, known, cache.fragments(previous_dir), jobs)
+            spans = export_spans(renderer, todo, archive.deals, keys)
         rendered = render_into(staging, renderer, todo, jobs, progress)
         clock.lap("render")
         broken = check_site_links(outputs, kept, rendered, previous)
@@ -421,7 +434,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0, b"")
     elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():  # kept: linked or held as it was
         page_entries[INDEX_FOLDER] = previous[INDEX_FOLDER]
-    cache.save(file_entries, page_entries, inputs, spare=previous if replaced else {}, fragments=fragments,
+    cache.save(file_entries, page_entries, inputs, spare=previous if replaced else {}, spans=spans,
                plan=recorded_plan(planner, renderer.key_basis), compiled=COMPILED.marshalled(),
                calls=(renderer.key_basis, renderer.new_calls))
     clock.lap("save")

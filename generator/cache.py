@@ -10,8 +10,9 @@ Seven tables in one SQLite file beside the output folder:
   previous site instead of rendered, and one edited in site/ by hand is noticed and redone;
 - spare: the same for the site the last build replaced, kept as the spare folder (output.py),
   stored as its differences from pages (most of the two sites' files are the same);
-- fragments: each brief's share of the whole-archive exports, encoded (exports.Fragments), so
-  a rebuild re-encodes only the briefs that changed. Read only when an export is rendered;
+- spans: where each brief's share of the whole-archive exports (exports.Fragments) lies in the
+  export files the last build wrote, so a rebuild takes the unchanged shares from those files
+  and encodes only the briefs that changed. Read only when an export is rendered;
 - plan: each page set's pages (pages.Planner.record) and, in meta, what their keys were
   computed from, so a rebuild plans afresh only the page sets a change touches;
 - compiled: the templates as Jinja compiled them, by name and source checksum, and the
@@ -28,10 +29,12 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import mmap
 import os
 import pickle
 import sqlite3
 import sys
+from array import array
 from functools import partial
 from importlib import metadata
 from pathlib import Path
@@ -44,7 +47,7 @@ from generator.model import UP_FRONT, Deal, StoredDeal
 from generator.schema import Reference
 from generator.validate import Checked
 
-FORMAT = "2"
+FORMAT = "3"
 LIBRARIES = ("jinja2", "markdown", "nh3", "pyyaml", "pycountry", "markupsafe")
 
 
@@ -173,7 +176,6 @@ class BuildCache:
         self.dropped = ""  # why a cache that was there could not be used
         self._unpickled: dict[str, tuple[FileEntry, Checked]] = {}  # kept for the next build in this process
         self.reader = Reader(path) if path is not None else None
-        self._fragments: dict[str, Fragments] | None = None  # read on first use
         self._trusted = False  # whether the file on disk was made by this code
         if path is not None and path.exists():
             try:
@@ -238,18 +240,45 @@ class BuildCache:
         this very object back (serve's planner keeps the pages of objects that did not change)."""
         self._unpickled[path] = (entry, result)
 
-    def fragments(self) -> dict[str, Fragments]:
-        """Each brief's encoded export share, by key (see build.encode_fragments)."""
-        if self._fragments is None:
-            self._fragments = {}
-            if self._trusted:
-                try:
-                    with sqlite3.connect(self.path) as db:
-                        rows = db.execute("SELECT key, json, deal_row, delivery_rows FROM fragments").fetchall()
-                    self._fragments = {row[0]: Fragments(*row[1:]) for row in rows}
-                except sqlite3.Error:
-                    pass  # an older cache without them: they are encoded again
-        return self._fragments
+    def fragments(self, site_dir: Path) -> dict[str, Fragments]:
+        """Each brief's encoded export share, by key (see build.encode_fragments), as views of
+        the whole-archive exports in `site_dir`, the site the cache describes, mapped into
+        memory: no second copy of 55 MB in the cache, and nothing read but what is written out
+        again. An export that is not there as the last build wrote it gives none; its briefs'
+        shares are then encoded again."""
+        if not self._trusted:
+            return {}
+        try:
+            with sqlite3.connect(self.path) as db:
+                rows = db.execute("SELECT path, key, field, spans FROM spans").fetchall()
+            # An export's spans hold for the very file they were made with: a spare's older
+            # version, taken back, has its own.
+            shares = {field: self._shares(site_dir, path, spans) for path, key, field, spans in rows
+                      if (entry := self.pages.get(path)) is not None and entry.key == key}
+        except (sqlite3.Error, ValueError, EOFError, TypeError):
+            return {}  # unreadable: encoded again
+        if shares.keys() != set(Fragments._fields):
+            return {}
+        json, deal_row, delivery_rows = (shares[field] for field in Fragments._fields)
+        return {key: Fragments(view, deal_row[key], delivery_rows[key])
+                for key, view in json.items() if key in deal_row and key in delivery_rows}
+
+    def _shares(self, site_dir: Path, path: str, spans: bytes) -> dict[str, memoryview]:
+        """The shares an export holds, by fragment key, if it is as the last build wrote it."""
+        entry = self.pages[path]
+        try:
+            with open(site_dir / path, "rb") as stream:
+                stat = os.fstat(stream.fileno())
+                if (stat.st_size, stat.st_mtime_ns) != (entry.size, entry.mtime_ns):
+                    return {}
+                # The file is never written in place (output.Staging unlinks first): the mapping
+                # stays as it is while the build writes the next version.
+                data = memoryview(mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ))
+        except (OSError, ValueError):
+            return {}
+        keys, packed = marshal.loads(spans)
+        bounds = iter(array("q", packed))
+        return dict(zip(keys, [data[start:end] for start, end in zip(bounds, bounds)]))
 
     def calls(self, basis: str) -> dict[str, str]:
         """The macro calls an earlier build kept, by name (render.Renderer._call_name), if they
@@ -277,23 +306,30 @@ class BuildCache:
         db.executemany("INSERT OR REPLACE INTO calls VALUES (?, ?, ?)", ((name, *call) for name, call in new.items()))
         db.execute("INSERT OR REPLACE INTO meta VALUES ('calls_basis', ?)", (basis,))
 
+    @staticmethod
+    def _prune_spans(db: sqlite3.Connection, pages: dict[str, PageEntry], spare: dict[str, PageEntry]) -> None:
+        """Forget the spans of export files neither the site nor its spare holds any more."""
+        held = lambda path, key: any((entry := site.get(path)) is not None and entry.key == key for site in (pages, spare))
+        gone = [row for row in db.execute("SELECT path, key FROM spans") if not held(*row)]
+        db.executemany("DELETE FROM spans WHERE path = ? AND key = ?", gone)
+
     def save(self, files: dict[str, FileEntry], pages: dict[str, PageEntry], inputs: str,
-             spare: dict[str, PageEntry] | None = None, fragments: dict[str, Fragments] | None = None,
+             spare: dict[str, PageEntry] | None = None,
+             spans: dict[str, tuple[str, str, list[str], list[tuple[int, int]]]] | None = None,
              plan: tuple[str, dict[str, SetEntry]] | None = None,
              compiled: dict[str, tuple[str, bytes]] | None = None,
              calls: tuple[str, dict[str, tuple[str, str]]] | None = None) -> None:
         """Make the cache this build's: rows that changed are written, rows now gone deleted,
-        all in one SQLite transaction, so a crash leaves the old cache whole. `spare`,
-        `fragments`, `plan` (its key basis and page sets), `compiled` and `calls` (the key basis
-        and the calls rendered by this build) are left as they were when not given."""
+        all in one SQLite transaction, so a crash leaves the old cache whole. `spare`, `plan`
+        (its key basis and page sets), `compiled` and `calls` (the key basis and the calls
+        rendered by this build) are left as they were when not given; `spans` (where each
+        brief's share lies in each export written, see build.export_spans) adds to those kept."""
         spare = self.spare if spare is None else spare
         spare_rows = differences(spare, pages)
         plan_basis, plan_sets = plan or (self.plan_basis, self.plan)
         tables = [("files", "path", files, self.files), ("pages", "path", pages, self.pages),
                   ("spare", "path", spare_rows, self._spare_rows), ("plan", "name", plan_sets, self.plan),
                   ("compiled", "key", self.compiled if compiled is None else compiled, self.compiled)]
-        if fragments is not None:
-            tables.append(("fragments", "key", fragments, self.fragments()))
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -306,7 +342,7 @@ class BuildCache:
                 db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT, mtime_ns INT, sha TEXT, head BLOB, checked BLOB)")
                 for table in ("pages", "spare"):
                     db.execute(f"CREATE TABLE IF NOT EXISTS {table} (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT, links BLOB)")
-                db.execute("CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, json BLOB, deal_row BLOB, delivery_rows BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS spans (path TEXT, key TEXT, field TEXT, spans BLOB, PRIMARY KEY (path, key))")
                 db.execute("CREATE TABLE IF NOT EXISTS plan (name TEXT PRIMARY KEY, pages TEXT)")
                 db.execute("CREATE TABLE IF NOT EXISTS compiled (key TEXT PRIMARY KEY, checksum TEXT, code BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS calls (name TEXT PRIMARY KEY, owner TEXT, html TEXT)")
@@ -321,6 +357,11 @@ class BuildCache:
                         db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({', '.join('?' * len(changed[0]))})", changed)
                 if calls is not None:
                     self._save_calls(db, files, *calls)
+                if spans:
+                    db.executemany("INSERT OR REPLACE INTO spans VALUES (?, ?, ?, ?)",
+                                   [(path, key, field, marshal.dumps((keys, array("q", [n for span in found for n in span]).tobytes())))
+                                    for path, (key, field, keys, found) in spans.items()])
+                self._prune_spans(db, pages, spare)
         except sqlite3.Error:
             self.path.unlink(missing_ok=True)  # better no cache than a doubtful one
             raise
@@ -329,5 +370,4 @@ class BuildCache:
         self.compiled = self.compiled if compiled is None else compiled
         if calls is not None:
             self.calls_basis, self._calls = calls[0], None
-        self._fragments = self._fragments if fragments is None else fragments
         self._trusted = True

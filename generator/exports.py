@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from generator.dates import PartialDate
 from generator.model import Deal, Fact, Source
@@ -73,16 +73,38 @@ def absolute(names: dict, url: str) -> str:
     return names["site"].base_url.rstrip("/") + url
 
 
-def deals_json(names: dict, deals: tuple[Deal, ...], fragment: Fragmenter) -> list[bytes]:
-    """The whole archive as one JSON document, from each brief's encoded share, in pieces."""
+class Layout(NamedTuple):
+    """A whole-archive export: a head, then each listed brief's share (one field of its
+    Fragments) with a separator between them, then a tail. Written in pieces, never joined."""
+
+    head: bytes
+    separator: bytes
+    field: str  # json, deal_row or delivery_rows
+    tail: bytes
+
+    def pieces(self, shares: list[bytes]) -> list[bytes]:
+        pieces, separator = [self.head], b""
+        for share in shares:
+            pieces += (separator, share)
+            separator = self.separator
+        pieces.append(self.tail)
+        return pieces
+
+    def spans(self, shares: list[bytes]) -> list[tuple[int, int]]:
+        """Where each share lies in the file `pieces` makes: (start, end) in bytes."""
+        spans, offset = [], len(self.head)
+        for index, share in enumerate(shares):
+            offset += len(self.separator) if index else 0
+            spans.append((offset, offset + len(share)))
+            offset += len(share)
+        return spans
+
+
+def deals_json(names: dict) -> Layout:
+    """The whole archive as one JSON document."""
     head = json.dumps({"title": names["site"].title, "schema": absolute(names, "/data/deals.schema.json")},
                       ensure_ascii=False, separators=(",", ":"))
-    pieces, separator = [head[:-1].encode("utf-8") + b',"deals":['], b""
-    for deal in deals:
-        pieces += (separator, fragment(deal).json)
-        separator = b","
-    pieces.append(b"]}\n")
-    return pieces
+    return Layout(head[:-1].encode("utf-8") + b',"deals":[', b",", "json", b"]}\n")
 
 
 def _csv(columns: list[str], rows: list[dict], header: bool = True) -> str:
@@ -114,13 +136,13 @@ def deal_row(deal: Deal, names: dict) -> dict:
     }
 
 
-def deals_csv(names: dict, deals: tuple[Deal, ...], fragment: Fragmenter) -> list[bytes]:
-    return [_csv(DEAL_COLUMNS, []).encode("utf-8"), *(fragment(deal).deal_row for deal in deals)]
+def deals_csv(names: dict) -> Layout:
+    return Layout(_csv(DEAL_COLUMNS, []).encode("utf-8"), b"", "deal_row", b"")
 
 
-def deliveries_csv(names: dict, deals: tuple[Deal, ...], fragment: Fragmenter) -> list[bytes]:
+def deliveries_csv(names: dict) -> Layout:
     """One row per reported delivery, principal and alternative, like SIPRI's trade register."""
-    return [_csv(DELIVERY_COLUMNS, []).encode("utf-8"), *(fragment(deal).delivery_rows for deal in deals)]
+    return Layout(_csv(DELIVERY_COLUMNS, []).encode("utf-8"), b"", "delivery_rows", b"")
 
 
 def delivery_rows(deal: Deal, names: dict) -> list[dict]:
@@ -136,16 +158,12 @@ def delivery_rows(deal: Deal, names: dict) -> list[dict]:
 
 
 class Fragments(NamedTuple):
-    """One brief's share of the whole-archive exports, already encoded (UTF-8). Cached by the build
-    (keyed by the brief's file and the site-wide names), so a rebuild encodes only the briefs that
-    changed; the exports are written piece by piece, never joined: at 10,000 briefs the JSON is
-    46 MB, and building it in memory first took twice as long as writing it."""
+    """One brief's share of the whole-archive exports, already encoded (UTF-8), each piece bytes
+    or a view of the bytes of the last build's export (BuildCache.fragments). Keyed by the
+    brief's file and the site-wide names, so a rebuild encodes only the briefs that changed."""
     json: bytes
     deal_row: bytes
     delivery_rows: bytes
-
-
-Fragmenter = Callable[[Deal], Fragments]
 
 
 def fragments_of(deal: Deal, names: dict) -> Fragments:
@@ -184,9 +202,7 @@ def schema(names: dict) -> bytes:
     return SCHEMA_FILE.read_bytes()
 
 
-# What a Page with `export` set is rendered by: each takes the site-wide names and the page's
-# context; those that list many briefs also take where to find each brief's Fragments, and
-# return the file in pieces to be written one after another.
-EXPORTS = {"deals_json": deals_json, "deals_csv": deals_csv, "deliveries_csv": deliveries_csv,
-           "bibtex": bibtex, "ris": ris, "schema": schema}
-FROM_FRAGMENTS = {"deals_json", "deals_csv", "deliveries_csv"}
+# What a Page with `export` set is rendered by. LAYOUTS take the site-wide names, and the page's
+# context lists the briefs whose Fragments fill the layout; EXPORTS take the names and the context.
+LAYOUTS = {"deals_json": deals_json, "deals_csv": deals_csv, "deliveries_csv": deliveries_csv}
+EXPORTS = {"bibtex": bibtex, "ris": ris, "schema": schema}

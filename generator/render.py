@@ -19,9 +19,8 @@ from markupsafe import Markup, escape
 from generator.charts import bar_chart, column_chart
 from generator.dates import PartialDate
 from generator.errors import BuildError
-from generator.exports import EXPORTS, FROM_FRAGMENTS, Fragments
+from generator.exports import EXPORTS, LAYOUTS, Fragments, Layout
 from generator.keys import USES, digest_of, template_digests
-from generator.model import Deal
 from generator.pages import URL_FUNCTIONS, Page, party_url
 from generator.prose import to_html
 
@@ -225,13 +224,16 @@ class Renderer:
                 return None, ""
         return "\x1f".join(parts), owner
 
-    def fragment(self, deal: Deal) -> Fragments:
-        return self.fragments[id(deal)]
+    def shares(self, page: Page) -> tuple[Layout, list[bytes]]:
+        """An export made of its briefs' Fragments: its layout, and each brief's share of it."""
+        layout = LAYOUTS[page.export](self.names)
+        return layout, [getattr(self.fragments[id(deal)], layout.field) for deal in page.context["deals"]]
 
     def render(self, page: Page) -> bytes | list[bytes]:
         """The page's file: its bytes, or for a whole-archive export its pieces, in order."""
-        if page.export in FROM_FRAGMENTS:
-            return EXPORTS[page.export](self.names, **page.context, fragment=self.fragment)
+        if page.export in LAYOUTS:
+            layout, shares = self.shares(page)
+            return layout.pieces(shares)
         if page.export:
             return EXPORTS[page.export](self.names, **page.context)
         try:

@@ -374,6 +374,48 @@ def test_a_rebuild_without_exports_keeps_the_export_fragments_for_the_next(proje
     assert encoded == ["2001-norway-chile-fixture-sam"]
 
 
+def test_a_new_process_takes_unchanged_export_shares_from_the_last_exports(project, monkeypatch):
+    """A command-line rebuild reads each unchanged brief's share of the whole-archive exports
+    back from the files the last build wrote, and encodes only the edited brief's."""
+    content, templates, out = project
+    encoded = []
+    monkeypatch.setattr("generator.build.fragments_of", lambda deal, names: encoded.append(deal.slug) or fragments_of(deal, names))
+    edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
+    build(content, out, templates=templates, index=False)
+    assert encoded == ["2001-norway-chile-fixture-sam"]
+    assert_same_as_cold(content, templates, out, tmp_path=out.parent)
+
+
+def test_an_export_edited_by_hand_is_not_read_back(project, monkeypatch):
+    """An export that is no longer as the last build wrote it gives no shares: all are encoded
+    again, and the output is still a cold build's."""
+    content, templates, out = project
+    exported = out / "data/deals.json"
+    exported.write_bytes(exported.read_bytes().replace(b'"slug":"', b'"slug":"x', 1))
+    encoded = []
+    monkeypatch.setattr("generator.build.fragments_of", lambda deal, names: encoded.append(deal.slug) or fragments_of(deal, names))
+    edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
+    build(content, out, templates=templates, index=False)
+    assert len(encoded) == len(list((content / "deals").glob("*.md")))
+    assert_same_as_cold(content, templates, out, tmp_path=out.parent)
+
+
+def test_exports_taken_back_from_the_spare_are_read_with_their_own_spans(project):
+    """An edit undone takes the exports back from the spare (two builds old); the next rebuild
+    must slice them by the spans they were written with, not those of the build between."""
+    content, templates, out = project
+    brief = content / BRIEF
+    original = brief.read_text(encoding="utf-8")
+    edit(brief, "summary: A synthetic brief", "summary: A much longer summary of this synthetic brief")
+    build(content, out, templates=templates, index=False)
+    brief.write_text(original, encoding="utf-8")
+    assert build(content, out, templates=templates, index=False).rendered < 10  # the exports came from the spare
+    # A brief before it in the exports: the shares after it are read back from the files.
+    edit(content / "deals/2010-xfix-norway-fixture-tank.md", "summary: ", "summary: Edited. ")
+    build(content, out, templates=templates, index=False)
+    assert_same_as_cold(content, templates, out, tmp_path=out.parent)
+
+
 def test_an_added_brief_with_a_broken_link_fails_the_rebuild(project):
     """A rebuild that only adds files checks just the rendered pages' links: the new page's are among them."""
     content, templates, out = project
