@@ -332,7 +332,7 @@ def reuse_unchanged(staging: Staging, outputs: list[Output], cache: BuildCache, 
     """The files this build need not render, with their cache entries: those the reused spare
     already holds, and those the previous site holds as wanted, hard-linked into the staging
     folder (a check only reads their links from the cache). Stale files of the spare go first."""
-    kept = {path: cache.spare[path] for path in staging.holding(outputs)}
+    kept = staging.holding(outputs)
     linked = {o.path: cache.pages[o.path] for o in outputs
               if o.path not in kept and unchanged(o, cache.pages.get(o.path), previous_dir)}
     if commit:
@@ -386,8 +386,10 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         files = len(cache.pages) - (INDEX_FOLDER in cache.pages)
         return BuildResult(html, files, 0, None, clock.total(), {"inputs": clock.total()}, ("nothing changed",))
     # The site this build replaces is kept as the spare if the cache will say what it holds; a
-    # reused spare is listed (by another process) while the build loads and plans.
-    with Staging(out_dir, cache.spare if commit else None, keep_replaced=cache.path is not None) as staging:
+    # reused spare is listed, or without one the site is linked into the staging folder, by
+    # another process while the build loads and plans.
+    with Staging(out_dir, cache.spare if commit else None, keep_replaced=cache.path is not None,
+                 site=cache.pages if commit else None) as staging:
         archive, known, file_entries = load_checked(listing, cache, jobs, progress)
         clock.lap("load")
         COMPILED.add_marshalled(cache.compiled)

@@ -37,17 +37,22 @@ class Staging:
     """A staging folder beside `out_dir`; `commit()` swaps it in, leaving it undoes everything.
 
     With `spare` (the cache's entries for the files the spare folder held when it was last the
-    site), the spare becomes the staging folder; `holding` says which files it already has. With
-    `keep_replaced`, the site the commit replaces becomes the spare; otherwise it is deleted."""
+    site), the spare becomes the staging folder; `holding` says which files it already has.
+    Without a spare, but with `site` (the entries for the files of `out_dir`), the staging folder
+    starts as a copy of the site made of hard links, by another process while the build goes on.
+    With `keep_replaced`, the site the commit replaces becomes the spare; otherwise it is deleted."""
 
-    def __init__(self, out_dir: Path, spare: dict[str, PageEntry] | None = None, keep_replaced: bool = False):
+    def __init__(self, out_dir: Path, spare: dict[str, PageEntry] | None = None, keep_replaced: bool = False,
+                 site: dict[str, PageEntry] | None = None):
         self.out_dir = out_dir.resolve()
         self.keep_replaced = keep_replaced
         self.folder = self.sibling(f"staging-{os.getpid()}")
         self.spare_folder = self.sibling("spare")
         self._manifest = spare or {}
+        self._site = site or {}
         self.present: dict[str, tuple[int, int]] = {}  # files in the staging folder: (size, mtime_ns)
-        self._reused = False
+        self._reused = False  # whether the staging folder began as a spare
+        self._shared = False  # whether it may hold hard links to the live site's files
         self._made: set[str] = set()
         self._listing: Listing | None = None  # of a reused spare, until it is read into `present`
         self._source, self._target = f"{self.out_dir}{os.sep}", f"{self.folder}{os.sep}"
@@ -66,11 +71,17 @@ class Staging:
         if self._manifest and self.spare_folder.is_dir():
             self._guard(os.replace, self.spare_folder, self.folder)  # a build that dies here leaves no spare
             self._listing = Listing(self.folder)  # read when first needed: the build goes on meanwhile
-            self._reused = True
-        else:
-            if self.spare_folder.exists():  # its contents are unknown: not worth sorting out
-                retire(self.spare_folder, self.out_dir)
-            self._guard(self.folder.mkdir, parents=True)
+            self._reused = self._shared = True
+            return self
+        if self.spare_folder.exists():  # its contents are unknown: not worth sorting out
+            retire(self.spare_folder, self.out_dir)
+        self._guard(self.folder.mkdir, parents=True)
+        if self._site and self.out_dir.is_dir():
+            # The first rebuild after a cold build has no spare: linking the site's 31,000 files
+            # one by one took it a second. Written through as a reused spare would be.
+            self._manifest = self._site
+            self._listing = Listing(self.folder, linked_from=self.out_dir)
+            self._shared = True
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -98,13 +109,13 @@ class Staging:
             self.present, self._made = self._listing.result()
             self._listing = None
 
-    def holding(self, files: Iterable[Output]) -> list[str]:
-        """The paths of the files that the staging folder (a reused spare) already has as their
-        keys make them."""
+    def holding(self, files: Iterable[Output]) -> dict[str, PageEntry]:
+        """The files that the staging folder (a reused spare, or a copy of the site) already has
+        as their keys make them, with their entries."""
         self._listed()
         manifest, present = self._manifest, self.present  # looked up once: asked of 31,000 files
-        return [file.path for file in files if (held := manifest.get(file.path)) is not None
-                and held.key == file.key and present.get(file.path) == (held.size, held.mtime_ns)]
+        return {file.path: held for file in files if (held := manifest.get(file.path)) is not None
+                and held.key == file.key and present.get(file.path) == (held.size, held.mtime_ns)}
 
     def keep_only(self, wanted: set[str]) -> None:
         """Delete every file of a reused spare that this build does not make, and the folders that
@@ -136,7 +147,7 @@ class Staging:
             self._guard(os.makedirs, self._target + folder, exist_ok=True)
             self._made.add(folder)
         target = self._target + relative
-        if self._reused and relative in self.present:
+        if self._shared and relative in self.present:
             self._guard(os.unlink, target)  # never write through a link shared with the live site
         return target
 
@@ -226,19 +237,35 @@ def walk(root: Path, skip: str = "pagefind", record: Callable[[os.DirEntry], obj
     return files, folders
 
 
+def link_tree(source: str, target: str) -> tuple[dict, set[str]]:
+    """Fill the folder `target` with hard links to the files under `source` (its search index
+    aside, as walk leaves it); return `walk(target)` as the links made it."""
+    files, folders = walk(Path(source))
+    for folder in sorted(folders):
+        os.makedirs(os.path.join(target, folder), exist_ok=True)
+    for name in list(files):
+        try:
+            os.link(os.path.join(source, name), os.path.join(target, name))
+        except OSError:
+            del files[name]  # not there: the build makes it
+    return files, folders
+
+
 class Listing:
     """`walk(folder)`, made by a separate Python process while this one goes on: at 10,000 briefs
     the spare holds 31,000 files, and listing them takes a fifth of a rebuild, while the second core
     idles as the build loads and plans. (A forked process would slow this one down: copy-on-write
-    faults in its hundreds of megabytes.) Where that process cannot start or fails, the folder is
-    listed here, when asked."""
+    faults in its hundreds of megabytes.) With `linked_from`, that process first fills the folder
+    with hard links to that folder's files (link_tree). Where it cannot start or fails, the folder
+    is listed here, when asked, as it is."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, linked_from: Path | None = None):
         self.folder = folder
         # Isolated (no environment variables, no site-packages: it needs only the standard library)
         # and pointed at this very package.
-        code = ("import marshal, sys; sys.path.insert(0, sys.argv[2]); from generator.output import walk; "
-                "marshal.dump(walk(sys.argv[1]), sys.stdout.buffer)")
+        work = f"link_tree({str(linked_from)!r}, sys.argv[1])" if linked_from else "walk(sys.argv[1])"
+        code = ("import marshal, sys; sys.path.insert(0, sys.argv[2]); from generator.output import link_tree, walk; "
+                f"marshal.dump({work}, sys.stdout.buffer)")
         try:
             self._process = subprocess.Popen([sys.executable, "-I", "-S", "-c", code, str(folder), str(Path(__file__).parent.parent)],
                                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)

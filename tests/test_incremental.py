@@ -19,6 +19,7 @@ from generator.model import UP_FRONT, Deal, StoredDeal
 from generator.validate import check_file
 from generator.pages import Planner, StandIn
 from generator.errors import BuildError, ContentErrors
+from generator.output import Staging
 from generator.exports import fragments_of
 from tests.conftest import edit, write_tree
 
@@ -413,6 +414,19 @@ def test_exports_taken_back_from_the_spare_are_read_with_their_own_spans(project
     # A brief before it in the exports: the shares after it are read back from the files.
     edit(content / "deals/2010-xfix-norway-fixture-tank.md", "summary: ", "summary: Edited. ")
     build(content, out, templates=templates, index=False)
+    assert_same_as_cold(content, templates, out, tmp_path=out.parent)
+
+
+def test_the_first_rebuild_after_a_cold_build_links_nothing_itself(project, monkeypatch):
+    """With no spare yet, another process links the site into the staging folder while the build
+    loads and plans; the build itself only writes what changed."""
+    content, templates, out = project
+    assert not (out.parent / ".site.spare").exists()
+    linked = []
+    monkeypatch.setattr(Staging, "link", lambda self, relative: linked.append(relative))
+    edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
+    assert 0 < build(content, out, templates=templates, index=False).rendered < 30
+    assert linked == []
     assert_same_as_cold(content, templates, out, tmp_path=out.parent)
 
 

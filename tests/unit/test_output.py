@@ -1,9 +1,11 @@
 import os
+from collections import namedtuple
 from pathlib import Path
 
 import pytest
 
 from generator import output
+from generator.cache import PageEntry
 from generator.output import Listing, Staging, exchange, walk
 from tests.conftest import names_once_settled, write_tree
 
@@ -98,3 +100,23 @@ def test_mirror_gives_a_folder_the_sites_own_files_linking_only_what_differs(tmp
         assert sorted(files) == ["a.js", "b.js", "sub/c.pf"] and not (held / "old").exists()
         assert all(p.stat().st_ino == (out / "pagefind" / name).stat().st_ino for name, p in files.items())
         assert linked == ["pagefind/b.js", "pagefind/sub/c.pf"]
+
+
+def test_without_a_spare_the_staging_folder_starts_as_a_linked_copy_of_the_site(tmp_path):
+    """Made by another process; written through nowhere: a file written anew leaves the site's alone."""
+    out = tmp_path / "site"
+    publish(out, {"index.html": b"home", "deals/a/index.html": b"a", "deals/b/index.html": b"b"})
+    write_tree(out, {"pagefind/x.js": "the search index is kept whole, elsewhere"})
+    site = {path: PageEntry("key-" + path, len(data), (out / path).stat().st_mtime_ns, b"")
+            for path, data in read_all(out).items() if not path.startswith("pagefind/")}
+    File = namedtuple("File", "path key")
+    with Staging(out, site=site) as staging:
+        held = staging.holding([File("index.html", "key-index.html"), File("deals/a/index.html", "key-deals/a/index.html"),
+                                File("deals/b/index.html", "another key")])
+        assert held == {path: site[path] for path in ("index.html", "deals/a/index.html")}
+        assert (staging.folder / "deals/a/index.html").stat().st_ino == (out / "deals/a/index.html").stat().st_ino
+        assert not (staging.folder / "pagefind").exists()
+        staging.write("deals/b/index.html", b"b, rewritten")
+        assert (out / "deals/b/index.html").read_bytes() == b"b"
+        staging.commit()
+    assert read_all(out) == {"index.html": b"home", "deals/a/index.html": b"a", "deals/b/index.html": b"b, rewritten"}
