@@ -40,7 +40,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from generator.dates import PartialDate
 from generator.errors import BuildError
 from generator.exports import Fragments
 from generator.model import UP_FRONT, Deal, StoredDeal
@@ -64,27 +63,21 @@ class FileEntry(NamedTuple):
 
 # A head is plain tuples, strings and numbers, marshalled: a rebuild reads 10,000 of them, and
 # marshal reads plain data in a third of the time pickle takes to rebuild objects.
-DATES = tuple(name for name in UP_FRONT if name in ("published", "updated"))
 
 
 def head_of(result: Checked) -> bytes:
     """What the cache keeps of a checked brief besides its whole result (see FileEntry)."""
     if result.kind != "deal" or result.model is None or result.errors:
         return b""
-    values = [getattr(result.model, name) for name in UP_FRONT]
-    values = [(value.year, value.month, value.day, value.circa) if isinstance(value, PartialDate) else value
-              for value in values]
+    values = tuple(getattr(result.model, name) for name in UP_FRONT)
     references = tuple((ref.kind, ref.name, ref.line, ref.field) for ref in result.references)
-    return marshal.dumps((references, tuple(values)))
+    return marshal.dumps((references, values))
 
 
 def read_head(path: str, head: bytes) -> tuple[tuple[Reference, ...], dict[str, Any]]:
     """A brief's references and UP_FRONT values, from its head (see head_of)."""
     references, values = marshal.loads(head)
     up_front = dict(zip(UP_FRONT, values))
-    for name in DATES:
-        if up_front[name] is not None:
-            up_front[name] = PartialDate(*up_front[name])
     return tuple([Reference(kind, name, path, line, field) for kind, name, line, field in references]), up_front
 
 

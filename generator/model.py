@@ -181,8 +181,8 @@ class StoredDeal(Deal):
 
 
 # What a StoredDeal has up front: what planning asks of every brief (pages.py, archive.py).
-UP_FRONT = ("slug", "path", "supplier", "recipient", "system", "related", "published", "updated",
-            "order_year", "sort_key", "update_order", "last_updated_iso")
+UP_FRONT = ("slug", "path", "supplier", "recipient", "system", "related", "order_year", "sort_key",
+            "update_order", "last_updated_iso")
 
 
 def _loading(name: str) -> property:
