@@ -239,7 +239,7 @@ def walk(root: Path, skip: str = "pagefind", record: Callable[[os.DirEntry], obj
 
 def link_tree(source: str, target: str) -> tuple[dict, set[str]]:
     """Fill the folder `target` with hard links to the files under `source` (its search index
-    aside, as walk leaves it); return `walk(target)` as the links made it."""
+    aside, as walk leaves it); return the listing of `target` they make, as `walk` gives it."""
     files, folders = walk(Path(source))
     for folder in sorted(folders):
         os.makedirs(os.path.join(target, folder), exist_ok=True)
@@ -263,11 +263,12 @@ class Listing:
         self.folder = folder
         # Isolated (no environment variables, no site-packages: it needs only the standard library)
         # and pointed at this very package.
-        work = f"link_tree({str(linked_from)!r}, sys.argv[1])" if linked_from else "walk(sys.argv[1])"
+        work = "link_tree(sys.argv[3], sys.argv[1])" if linked_from else "walk(sys.argv[1])"
         code = ("import marshal, sys; sys.path.insert(0, sys.argv[2]); from generator.output import link_tree, walk; "
                 f"marshal.dump({work}, sys.stdout.buffer)")
+        arguments = [str(folder), str(Path(__file__).parent.parent), *([str(linked_from)] if linked_from else [])]
         try:
-            self._process = subprocess.Popen([sys.executable, "-I", "-S", "-c", code, str(folder), str(Path(__file__).parent.parent)],
+            self._process = subprocess.Popen([sys.executable, "-I", "-S", "-c", code, *arguments],
                                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         except OSError:
             self._process = None
