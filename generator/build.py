@@ -18,7 +18,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 try:
     import fcntl
@@ -70,6 +70,14 @@ class BuildResult:
     seconds: float
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage, for benchmarks
     notes: tuple[str, ...] = ()
+
+
+class Written(NamedTuple):
+    """A file this build rendered: its links if it is a page, and its size and mtime as written."""
+
+    links: Links | None
+    size: int
+    mtime_ns: int
 
 
 @dataclass(frozen=True)
@@ -156,13 +164,13 @@ _renderer: Renderer | None = None
 _staging: Staging | None = None
 
 
-def _render_output(output: Output) -> tuple[str, Links | None, dict[str, tuple[str, str]]]:
-    """In a worker: render one file into the staging folder; return its links if it is a page,
-    and the macro calls rendered for it, for the cache."""
+def _render_output(output: Output) -> tuple[str, Written, dict[str, tuple[str, str]]]:
+    """In a worker: render one file into the staging folder; return what was written, and the
+    macro calls rendered for it, for the cache."""
     data = _renderer.render(output.page) if output.page else output.data
-    _staging.write(output.path, data)
+    size, mtime_ns = _staging.write(output.path, data)
     calls, _renderer.new_calls = _renderer.new_calls, {}
-    return output.path, extract_links(data) if output.path.endswith(".html") else None, calls
+    return output.path, Written(extract_links(data) if output.path.endswith(".html") else None, size, mtime_ns), calls
 
 
 def _encode(deal: Deal) -> Fragments:
@@ -200,8 +208,8 @@ def export_spans(renderer: Renderer, written: list[Output], deals: tuple[Deal, .
 
 
 def render_into(staging: Staging, renderer: Renderer, todo: list[Output], jobs: int | None,
-                progress: Progress) -> dict[str, Links | None]:
-    """Render files into the staging folder, on every core; return each page's links."""
+                progress: Progress) -> dict[str, Written]:
+    """Render files into the staging folder, on every core; return what each file is as written."""
     global _renderer, _staging
     _renderer, _staging = renderer, staging
     try:
@@ -210,15 +218,15 @@ def render_into(staging: Staging, renderer: Renderer, todo: list[Output], jobs: 
         _renderer = _staging = None
     for _, _, calls in rendered:
         renderer.new_calls.update(calls)
-    return {path: links for path, links, _ in rendered}
+    return {path: written for path, written, _ in rendered}
 
 
-def check_site_links(outputs: list[Output], kept: dict[str, PageEntry], rendered: dict[str, Links | None],
+def check_site_links(outputs: list[Output], kept: dict[str, PageEntry], rendered: dict[str, Written],
                      previous: dict[str, PageEntry]) -> list:
     """Every broken link of the site, and every page no link leads to. The last build's links all
     resolved: where that is enough, only what changed since is checked (links.check_changed_links)."""
     paths = {o.path for o in outputs}
-    changed = {path: found for path, found in rendered.items() if found is not None}
+    changed = {path: written.links for path, written in rendered.items() if written.links is not None}
     # A page the spare held was made by the build before last: it may differ from the last build's.
     changed |= {path: pickle.loads(entry.links) for path, entry in kept.items()
                 if path.endswith(".html") and (path not in previous or previous[path].key != entry.key)}
@@ -342,17 +350,16 @@ def reuse_unchanged(staging: Staging, outputs: list[Output], cache: BuildCache, 
     return kept | linked
 
 
-def output_entries(outputs: list[Output], kept: dict[str, PageEntry], links: dict[str, Links | None],
-                   out_dir: Path) -> dict[str, PageEntry]:
-    """The cache entries of this build's files, as they now lie in the output folder."""
+def output_entries(outputs: list[Output], kept: dict[str, PageEntry], rendered: dict[str, Written]) -> dict[str, PageEntry]:
+    """The cache entries of this build's files: kept or hard-linked, a file's entry stands; a
+    file rendered is recorded as it was written (moving the folder changes no file's mtime)."""
     entries = {}
     for output in outputs:
-        if output.path in kept:  # the same file, kept or hard-linked: its entry stands
+        if output.path in kept:
             entries[output.path] = kept[output.path]
             continue
-        stat = (out_dir / output.path).stat()
-        found = links.get(output.path)
-        entries[output.path] = PageEntry(output.key, stat.st_size, stat.st_mtime_ns, pickle.dumps(found) if found else b"")
+        links, size, mtime_ns = rendered[output.path]
+        entries[output.path] = PageEntry(output.key, size, mtime_ns, pickle.dumps(links) if links else b"")
     return entries
 
 
@@ -431,7 +438,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         clock.lap("index")
         replaced = out_dir.exists()
         staging.commit()
-    page_entries = output_entries(outputs, kept, rendered, out_dir)
+    page_entries = output_entries(outputs, kept, rendered)
     if indexed is not None:
         page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0, b"")
     elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():  # kept: linked or held as it was

@@ -53,6 +53,14 @@ def test_nothing_changed_means_nothing_done(project):
     assert result.rendered == 0 and result.notes == ("nothing changed",)
 
 
+def test_the_cache_records_each_file_as_it_lies_in_the_site(project):
+    """Sizes and mtimes are taken as each file is written, not by a pass over the site after."""
+    content, templates, out = project
+    recorded = {path: (entry.size, entry.mtime_ns) for path, entry in open_cache(out).pages.items()}
+    on_disk = {path.relative_to(out).as_posix(): cache_stat(path) for path in out.rglob("*") if path.is_file()}
+    assert recorded == on_disk and recorded["data/deals.json"][0] > 0  # written in pieces, through a buffer
+
+
 def test_touched_but_unchanged_files_are_checked_once_then_skipped(project):
     content, templates, out = project
     brief = content / BRIEF
