@@ -6,7 +6,7 @@ import pytest
 
 from generator import output
 from generator.cache import PageEntry
-from generator.output import Listing, Staging, exchange, walk
+from generator.output import Helper, Staging, exchange, mirror_tree, walk
 from tests.conftest import names_once_settled, write_tree
 
 
@@ -75,31 +75,62 @@ def test_a_listing_made_by_another_process_is_the_walk_of_the_folder(tmp_path, m
     expected = walk(tmp_path / "spare")
     assert set(expected[0]) == {"index.html", "deals/a/index.html", "deals/a/cite.bib", "empty/.keep"}
     monkeypatch.setattr(output, "walk", lambda folder: pytest.fail("listed by this process, not the other"))
-    assert Listing(tmp_path / "spare").result() == expected
+    assert Helper(walk, tmp_path / "spare").result() == expected
 
 
-def test_a_listing_whose_process_fails_is_made_here(tmp_path, monkeypatch):
-    write_tree(tmp_path / "spare", {"index.html": "home"})
-    monkeypatch.setattr("sys.executable", "false")  # starts, lists nothing, exits with an error
-    assert Listing(tmp_path / "spare").result() == walk(tmp_path / "spare")
-    monkeypatch.setattr("sys.executable", str(tmp_path / "no-such-python"))  # cannot start at all
-    assert Listing(tmp_path / "spare").result() == walk(tmp_path / "spare")
-
-
-def test_mirror_gives_a_folder_the_sites_own_files_linking_only_what_differs(tmp_path, monkeypatch):
+def test_a_spare_whose_listing_process_fails_is_listed_here(tmp_path, monkeypatch):
     out = tmp_path / "site"
-    write_tree(out, {"pagefind/a.js": "a", "pagefind/b.js": "new b", "pagefind/sub/c.pf": "c"})
-    with Staging(out) as staging:
-        held = staging.folder / "pagefind"
-        write_tree(held, {"b.js": "old b", "d.js": "gone", "old/e.pf": "gone"})
-        os.link(out / "pagefind/a.js", held / "a.js")  # already the site's file
-        linked = []
-        monkeypatch.setattr(staging, "link", lambda relative, link=staging.link: linked.append(relative) or link(relative))
+    publish(out, {"index.html": b"home"})
+    spare = {"index.html": PageEntry("key", 4, (out / "index.html").stat().st_mtime_ns, b"")}
+    write_tree(tmp_path / ".site.spare", {"index.html": "home", "stale.html": "old"})
+    for python in ("false", str(tmp_path / "no-such-python")):  # fails, or cannot start at all
+        monkeypatch.setattr("sys.executable", python)
+        assert Helper(output.walk, tmp_path / ".site.spare").result() is None
+        with Staging(out, spare=spare) as staging:
+            staging.keep_only({"index.html"})
+            assert set(staging.present) == {"index.html"} and not (staging.folder / "stale.html").exists()
+
+
+def test_mirror_gives_a_folder_the_sites_own_files_linking_only_what_differs(tmp_path):
+    site, held = tmp_path / "site/pagefind", tmp_path / "staging/pagefind"
+    write_tree(site, {"a.js": "a", "b.js": "new b", "sub/c.pf": "c"})
+    write_tree(held, {"b.js": "old b", "d.js": "gone", "old/e.pf": "gone"})
+    os.link(site / "a.js", held / "a.js")  # already the site's file
+    assert mirror_tree(str(site), str(held)) == ["b.js", "sub/c.pf"]
+    files = {p.relative_to(held).as_posix(): p for p in held.rglob("*") if p.is_file()}
+    assert sorted(files) == ["a.js", "b.js", "sub/c.pf"] and not (held / "old").exists()
+    assert all(p.stat().st_ino == (site / name).stat().st_ino for name, p in files.items())
+
+
+@pytest.mark.parametrize("with_spare", [True, False])
+def test_a_kept_search_index_is_mirrored_ahead_by_another_process(tmp_path, monkeypatch, with_spare):
+    """While the build plans and renders; `mirror` then has nothing left to do."""
+    out = tmp_path / "site"
+    publish(out, {"index.html": b"home"})
+    write_tree(out, {"pagefind/a.js": "a", "pagefind/sub/b.pf": "b"})
+    entries = {"index.html": PageEntry("key", 4, (out / "index.html").stat().st_mtime_ns, b"")}
+    if with_spare:
+        write_tree(tmp_path / ".site.spare", {"index.html": "home", "pagefind/old.pf": "an older index"})
+    with Staging(out, spare=entries if with_spare else None, site=entries) as staging:
+        staging.mirror_ahead("pagefind")
+        staging._mirroring[1]._process.wait()
+        index = staging.folder / "pagefind"
+        assert sorted(p.relative_to(index).as_posix() for p in index.rglob("*") if p.is_file()) == ["a.js", "sub/b.pf"]
+        assert (index / "sub/b.pf").stat().st_ino == (out / "pagefind/sub/b.pf").stat().st_ino
+        monkeypatch.setattr(output, "mirror_tree", lambda *args: pytest.fail("mirrored twice"))
         staging.mirror("pagefind")
-        files = {p.relative_to(held).as_posix(): p for p in held.rglob("*") if p.is_file()}
-        assert sorted(files) == ["a.js", "b.js", "sub/c.pf"] and not (held / "old").exists()
-        assert all(p.stat().st_ino == (out / "pagefind" / name).stat().st_ino for name, p in files.items())
-        assert linked == ["pagefind/b.js", "pagefind/sub/c.pf"]
+        staging.commit()
+    assert (out / "pagefind/a.js").read_text() == "a" and not (out / "pagefind/old.pf").exists()
+
+
+def test_a_kept_search_index_whose_mirroring_process_fails_is_mirrored_here(tmp_path, monkeypatch):
+    out = tmp_path / "site"
+    write_tree(out, {"index.html": "home", "pagefind/a.js": "a"})
+    monkeypatch.setattr("sys.executable", "false")
+    with Staging(out) as staging:
+        staging.mirror_ahead("pagefind")
+        staging.mirror("pagefind")
+        assert (staging.folder / "pagefind/a.js").stat().st_ino == (out / "pagefind/a.js").stat().st_ino
 
 
 def test_without_a_spare_the_staging_folder_starts_as_a_linked_copy_of_the_site(tmp_path):
