@@ -18,16 +18,23 @@ SAFE_SCHEMES = ("http", "https", "mailto")
 INLINE = re.compile(r"(!?)\[[^\]]*\]\(\s*<?((?:[^()\s>]|\([^()\s]*\))*)")
 REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)")
 AUTOLINK = re.compile(r"<([a-zA-Z][a-zA-Z0-9+.-]{1,31}:[^>\s]*)>")
+# Reference images: ![alt][label], ![alt][] and ![label], images only where the label is defined
+REFERENCE_IMAGE = re.compile(r"!\[([^\]]*)\](?:\s?\[([^\]]*)\])?(?!\()")
+LABEL = re.compile(r"^\s{0,3}\[([^\]]+)\]:", re.MULTILINE)
 SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 
 
 def check_body(body: str, path: str, first_line: int, field: str = "body") -> list[ContentError]:
-    """Every unsafe link and every image in Markdown text, with the line it is on."""
+    """Every unsafe link and every image in Markdown text, with the line it is on. (Images are
+    not rendered at all: the Markdown renderer does not know them, prose.py.)"""
     errors = []
+    labels = {label_key(label) for label in LABEL.findall(body)} if "![" in body else set()
     for offset, line in enumerate(body.split("\n")):
         number = first_line + offset
         destinations = [(bang, dest) for bang, dest in INLINE.findall(line)]
         destinations += [("", dest) for dest in REFERENCE.findall(line)] + [("", dest) for dest in AUTOLINK.findall(line)]
+        destinations += [("!", image.group()) for image in REFERENCE_IMAGE.finditer(line)
+                         if label_key(image.group(2) or image.group(1)) in labels]
         for bang, destination in destinations:
             if bang:
                 errors.append(ContentError(path, number, field, f'images are not supported in briefs ("{destination}"); link to the image instead'))
@@ -35,6 +42,11 @@ def check_body(body: str, path: str, first_line: int, field: str = "body") -> li
             if problem:
                 errors.append(ContentError(path, number, field, problem))
     return errors
+
+
+def label_key(label: str) -> str:
+    """A reference label as Markdown matches it: case and runs of white space do not count."""
+    return " ".join(label.split()).lower()
 
 
 def link_problem(destination: str) -> str | None:

@@ -121,6 +121,8 @@ CASES = {
         [f'{BRIEF}:79: body: link "data:text/html;base64,PHNjcmlwdD4=" uses the scheme "data:"; only http, https, mailto and links within the site are allowed']),
     "image in the body": (BRIEF, "See [the sources](#sources).", "![chart](https://img.example/c.png)",
         [f'{BRIEF}:77: body: images are not supported in briefs ("https://img.example/c.png"); link to the image instead']),
+    "reference image in the body": (BRIEF, "See [the sources](#sources).", "See ![the chart][Chart].\n\n[chart]: https://img.example/c.png",
+        [f'{BRIEF}:77: body: images are not supported in briefs ("![the chart][Chart]"); link to the image instead']),
     "unsafe link in a system description": (SYSTEM, "A **fictional**", "A [bad](vbscript:x) **fictional**",
         [f'{SYSTEM}:6: description: link "vbscript:x" uses the scheme "vbscript:"; only http, https, mailto and links within the site are allowed']),
 }

@@ -26,6 +26,13 @@ def test_markdown_escapes_raw_html_and_drops_unsafe_links():
     assert '<h2 id="background">Background</h2>' in html
 
 
+def test_image_syntax_is_shown_as_text_never_dropped():
+    """Briefs may not hold images (body.py reports them); one that slipped through would be
+    dropped by the sanitiser without a trace, so the renderer does not make images at all."""
+    html = MarkdownRenderer()("A ![chart](https://img.example/c.png) and ![map][m].\n\n[m]: https://img.example/m.png")
+    assert "<img" not in html and "![chart](https://img.example/c.png)" in html and "![map]" in html
+
+
 def test_the_renderer_keeps_no_state_between_documents():
     render = MarkdownRenderer()
     render("## Same")
