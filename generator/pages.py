@@ -480,8 +480,8 @@ def sitemap_page(pages: list[Page], archive: Archive) -> Page:
     html_pages = [page.url for page in pages if page.path.endswith(".html") and page.url != "/404.html"]
     # The dates as strings, not the briefs: an edit that leaves a brief's date alone leaves the
     # sitemap's key alone, and the 10,000-line file is not rendered again.
-    return Page("/sitemap.xml", "sitemap.xml", {"urls": sorted(html_pages), "lastmod": {
-        deal_url(deal): deal.last_updated_iso for deal in archive.deals}})
+    return Page("/sitemap.xml", "", {"urls": sorted(html_pages), "lastmod": {
+        deal_url(deal): deal.last_updated_iso for deal in archive.deals}}, export="sitemap")
 
 
 @dataclass(frozen=True)

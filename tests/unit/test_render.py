@@ -1,7 +1,9 @@
+from xml.etree import ElementTree
 from types import SimpleNamespace
 
 import pytest
 
+from generator import exports
 from generator.errors import BuildError
 from generator.model import Site
 from generator.pages import Page
@@ -68,3 +70,12 @@ def test_a_cached_call_of_a_missing_macro_names_it(tmp_path):
     renderer = Renderer(templates, {"site": Site("Test", "A test site", "https://example.org/"), "parties": {}})
     with pytest.raises(BuildError, match='rendering / failed in template page.html.*no macro "no_such_row" in macros.html'):
         renderer.render(Page("/", "page.html", {}))
+
+
+def test_the_sitemap_is_escaped_xml_with_a_date_for_each_brief():
+    names = {"site": SimpleNamespace(base_url="https://example.org/a&b/")}
+    data = exports.sitemap(names, ["/", "/deals/x/"], {"/deals/x/": "2024-05-01"})
+    root = ElementTree.fromstring(data)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    assert [u.findtext("s:loc", namespaces=ns) for u in root] == ["https://example.org/a&b/", "https://example.org/a&b/deals/x/"]
+    assert [u.findtext("s:lastmod", namespaces=ns) for u in root] == [None, "2024-05-01"]
