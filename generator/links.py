@@ -26,6 +26,7 @@ ANY_ATTRIBUTE = re.compile(rb'\s(href|src|id)="([^"]*)"')
 NOT_LINKS = re.compile(rb'<link rel="(?:canonical|alternate)"[^>]*>')  # absolute, checked elsewhere
 
 
+PLAIN_PATH = re.compile(r"/[A-Za-z0-9._/-]*")  # a path from the site root with nothing to decode or split off
 RELATIVE = "\0relative"  # stands for a link that is not written from the site root
 # ((href, line, target path — "" for the same page, fragment), …), (id, …)
 Links = tuple[tuple[tuple[str, int, str, str], ...], tuple[str, ...]]
@@ -37,6 +38,9 @@ def _resolve(raw: bytes) -> tuple[str, str, str] | None:
 
     The same few thousand hrefs recur on every page, so each is resolved once per process."""
     value = raw.decode("utf-8").replace("&amp;", "&")
+    if PLAIN_PATH.fullmatch(value) and not value.startswith(GENERATED_LATER):  # most: /deals/x/ and the like
+        _resolved[raw] = found = (value, output_path(value), "")
+        return found
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or value.startswith(GENERATED_LATER):
         found = None
