@@ -99,7 +99,7 @@ def test_a_disk_error_while_writing_leaves_the_previous_site(previous_site, monk
         if len(written) == 10:
             self._guard(disk_full)  # as a real write would fail
         written.append(relative)
-        real_write(self, relative, data)
+        return real_write(self, relative, data)
 
     monkeypatch.setattr(generator.output.Staging, "write", write_some_then_fail)
     with pytest.raises(BuildError, match="No space left on device"):
