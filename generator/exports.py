@@ -1,4 +1,4 @@
-"""exports.py — the archive as open data: JSON (with its JSON Schema), CSV, BibTeX and RIS.
+"""exports.py — the archive as open data: JSON (with its JSON Schema), CSV, BibTeX and RIS; and the sitemap.
 
 Field names are part of the published contract (`/data/deals.schema.json`): add, never rename.
 Dates keep their precision ("2005", "2005-12", "2005-12-05"); a value that is not known is null
@@ -205,12 +205,12 @@ def schema(names: dict) -> bytes:
     return SCHEMA_FILE.read_bytes()
 
 
-MARKUP = re.compile(r"[&<>\"']")
+XML_SPECIAL = re.compile(r"[&<>\"']")
 
 
 def _xml(text: str) -> str:
     """Text escaped for XML (and HTML), as the templates escape it; most text has nothing to escape."""
-    return str(escape(text)) if MARKUP.search(text) else text
+    return str(escape(text)) if XML_SPECIAL.search(text) else text
 
 
 def sitemap(names: dict, urls: list[str], lastmod: dict[str, str]) -> bytes:
