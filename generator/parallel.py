@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from typing import Callable, Sequence, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -22,22 +22,29 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def _same(result):
+    return result
+
+
 def _run_chunk(bounds: tuple[int, int]) -> list:
     function, items = _work
     return [function(item) for item in items[bounds[0]:bounds[1]]]
 
 
 def parallel_map(function: Callable[[Item], Result], items: Sequence[Item], jobs: int | None = None,
-                 done: Callable[[int], None] | None = None) -> list[Result]:
-    """[function(item) for item in items], in order, spread over `jobs` processes.
+                 done: Callable[[int], None] | None = None, then: Callable[[Result], Any] | None = None) -> list:
+    """[function(item) for item in items], in order, spread over `jobs` processes; with `then`,
+    [then(function(item)) …], `then` being called in this process on each result as it arrives,
+    while the workers go on (and on the core a worker that has run out of work leaves idle).
 
     `done(n)` is called in this process as each n items finish, for a progress display."""
     global _work
     jobs = jobs or default_jobs()
+    then = then or _same
     if jobs <= 1 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
         results = []
         for item in items:
-            results.append(function(item))
+            results.append(then(function(item)))
             if done:
                 done(1)
         return results
@@ -49,7 +56,7 @@ def parallel_map(function: Callable[[Item], Result], items: Sequence[Item], jobs
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             for chunk in pool.imap(_run_chunk, bounds, chunksize=1):
-                chunks.append(chunk)
+                chunks.append([then(result) for result in chunk])
                 if done:
                     done(len(chunk))
     finally:
