@@ -73,9 +73,11 @@ class BuildResult:
 
 
 class Written(NamedTuple):
-    """A file this build rendered: its links if it is a page, and its size and mtime as written."""
+    """A file this build rendered: its links if it is a page (and pickled, as the cache keeps
+    them), and its size and mtime as written."""
 
     links: Links | None
+    pickled_links: bytes
     size: int
     mtime_ns: int
 
@@ -172,13 +174,20 @@ _renderer: Renderer | None = None
 _staging: Staging | None = None
 
 
-def _render_output(output: Output) -> tuple[str, Written, dict[str, tuple[str, str]]]:
-    """In a worker: render one file into the staging folder; return what was written, and the
-    macro calls rendered for it, for the cache."""
+def _render_output(output: Output) -> tuple[str, bytes, int, int, dict[str, tuple[str, str]]]:
+    """In a worker: render one file into the staging folder; return its links if it is a page,
+    pickled (as the cache keeps them), its size and mtime, and the macro calls rendered for it."""
     data = _renderer.render(output.page) if output.page else output.data
     size, mtime_ns = _staging.write(output.path, data)
     calls, _renderer.new_calls = _renderer.new_calls, {}
-    return output.path, Written(extract_links(data) if output.path.endswith(".html") else None, size, mtime_ns), calls
+    links = pickle.dumps(extract_links(data)) if output.path.endswith(".html") else b""
+    return output.path, links, size, mtime_ns, calls
+
+
+def _written(rendered: tuple[str, bytes, int, int, dict]) -> tuple[str, Written, dict[str, tuple[str, str]]]:
+    """A render worker's result taken back as it arrives: its links unpickled for the check."""
+    path, links, size, mtime_ns, calls = rendered
+    return path, Written(pickle.loads(links) if links else None, links, size, mtime_ns), calls
 
 
 def _encode(deal: Deal) -> Fragments:
@@ -221,7 +230,7 @@ def render_into(staging: Staging, renderer: Renderer, todo: list[Output], jobs: 
     global _renderer, _staging
     _renderer, _staging = renderer, staging
     try:
-        rendered = parallel_map(_render_output, todo, jobs, _counter(progress, "rendering", len(todo)))
+        rendered = parallel_map(_render_output, todo, jobs, _counter(progress, "rendering", len(todo)), then=_written)
     finally:
         _renderer = _staging = None
     for _, _, calls in rendered:
@@ -367,8 +376,8 @@ def output_entries(outputs: list[Output], kept: dict[str, PageEntry], rendered: 
         if output.path in kept:
             entries[output.path] = kept[output.path]
             continue
-        links, size, mtime_ns = rendered[output.path]
-        entries[output.path] = PageEntry(output.key, size, mtime_ns, pickle.dumps(links) if links else b"")
+        _, links, size, mtime_ns = rendered[output.path]
+        entries[output.path] = PageEntry(output.key, size, mtime_ns, links)
     return entries
 
 
