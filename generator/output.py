@@ -289,10 +289,10 @@ def mirror_tree(source: str, target: str) -> list[str]:
 
 class Helper:
     """One of this module's functions (`walk`, `link_tree`, `mirror_tree`) run by a separate Python
-    process while this one goes on: at 10,000 briefs listing the spare's 31,000 files takes a fifth
-    of a rebuild, and the second core idles as the build loads and plans. (A forked process would
-    slow this one down: copy-on-write faults in its hundreds of megabytes.) `result()` is None where
-    the process could not start or failed: the caller then does the work itself."""
+    process while this one goes on, on the second core, which idles as the build loads and plans:
+    at 10,000 briefs listing the spare's 31,000 files takes a fifth of a rebuild. (A forked process
+    would slow this one down: copy-on-write faults in its hundreds of megabytes. And file system
+    work in another process still slows this one's own: see `Staging.mirror_ahead`.)"""
 
     def __init__(self, function: Callable, *arguments: Path | str):
         # Isolated (no environment variables, no site-packages: it needs only the standard library)
@@ -307,6 +307,8 @@ class Helper:
             self._process = None
 
     def result(self):
+        """What the function returned; None where the process could not start or failed, and the
+        caller does the work itself."""
         if self._process is not None:
             data, _ = self._process.communicate()
             if self._process.returncode == 0:
