@@ -376,8 +376,8 @@ def output_entries(outputs: list[Output], kept: dict[str, PageEntry], rendered: 
         if output.path in kept:
             entries[output.path] = kept[output.path]
             continue
-        _, links, size, mtime_ns = rendered[output.path]
-        entries[output.path] = PageEntry(output.key, size, mtime_ns, links)
+        written = rendered[output.path]
+        entries[output.path] = PageEntry(output.key, written.size, written.mtime_ns, written.pickled_links)
     return entries
 
 

@@ -177,11 +177,7 @@ class Staging:
 
     def link(self, relative: str) -> None:
         """Take an unchanged file from the current site (a hard link; a copy where links fail)."""
-        source, target = self._source + relative, self._parent(relative)
-        try:
-            os.link(source, target)
-        except OSError:
-            self._guard(shutil.copy2, source, target)
+        self._guard(link_or_copy, self._source + relative, self._parent(relative))
 
     def mirror_ahead(self, relative: str) -> None:
         """Start mirroring a folder of the site that this build will keep as it is (the search
@@ -280,11 +276,16 @@ def mirror_tree(source: str, target: str) -> list[str]:
         os.makedirs(f"{target}/{folder}", exist_ok=True)
     linked = [name for name, inode in sorted(wanted.items()) if held.get(name) != inode]
     for name in linked:
-        try:
-            os.link(f"{source}/{name}", f"{target}/{name}")
-        except OSError:
-            shutil.copy2(f"{source}/{name}", f"{target}/{name}")
+        link_or_copy(f"{source}/{name}", f"{target}/{name}")
     return linked
+
+
+def link_or_copy(source: str, target: str) -> None:
+    """A hard link to `source` at `target`; a copy where the file system cannot link."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 class Helper:
