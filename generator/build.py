@@ -307,8 +307,9 @@ def last_plan(cache: BuildCache, entries: dict[str, FileEntry]) -> LastPlan | No
     are this build's files); None if there is none, or if more than briefs changed."""
     if not cache.plan or (changed := changed_briefs(cache, entries)) is None:
         return None
-    sets = recorded_sets(((name, entry.pages) for name, entry in cache.plan.items()), cache.pages)
-    return LastPlan(cache.plan_basis, sets, changed) if sets is not None else None
+    records = {(kind, slug): entry.pages for name, entry in cache.plan.items() for kind, _, slug in [name.partition(":")]}
+    sets = recorded_sets(records, cache.pages)
+    return LastPlan(cache.plan_basis, sets, changed, records) if sets is not None else None
 
 
 def changed_briefs(cache: BuildCache, entries: dict[str, FileEntry]) -> dict[str, list[Deal]] | None:

@@ -312,6 +312,7 @@ class LastPlan:
     key_basis: str
     sets: dict[tuple[str, str], list[StandIn]]
     changed: dict[str, list[Deal]]
+    records: dict[tuple[str, str], str]  # each set as recorded, to be recorded again as it is while kept
 
 
 class Planner:
@@ -328,6 +329,7 @@ class Planner:
         self.archive: Archive | None = None
         self.index: DealIndex | None = None
         self.sets: dict[tuple[str, str], list[Page | StandIn]] = {}  # ("deal" | "party" | "system", name) -> its pages
+        self.records: dict[tuple[str, str], str] = {}  # the record of each set of stand-ins (see record)
         # The output the build made of each page, with its cache key (by the page's id; the output
         # holds the page, so a new page that happens to get a dead one's id is never mistaken for
         # it), and what those keys were computed from (Renderer.key_basis).
@@ -348,13 +350,14 @@ class Planner:
             if rekeyed:
                 todo |= {name for name, pages in self.sets.items() if type(pages[0]) is StandIn}
         elif self.archive is None and last is not None and last.key_basis == key_basis:
-            self.sets = dict(last.sets)
+            self.sets, self.records = dict(last.sets), dict(last.records)
             todo = touched(last.changed, index) | (set_names(archive) ^ self.sets.keys())
         else:
-            self.sets, todo = {}, set_names(archive)
+            self.sets, self.records, todo = {}, {}, set_names(archive)
         self.planned, self.key_basis = len(todo), key_basis
         for kind, name in todo:
             self.sets.pop((kind, name), None)
+            self.records.pop((kind, name), None)
             if kind == "deal" and name in archive.deal_by_slug:
                 self.sets[(kind, name)] = deal_page_set(archive, index, archive.deal_by_slug[name])
             elif kind == "party" and name in archive.parties:
@@ -372,12 +375,15 @@ class Planner:
 
     def forget(self) -> None:
         """Plan the next time in full, as a new planner would without the cache's plan."""
-        self.archive, self.sets, self.outputs = None, {}, {}
+        self.archive, self.sets, self.records, self.outputs = None, {}, {}, {}
 
     def record(self) -> dict[str, str]:
         """Each page set as the build cache records it for the next build, by "kind:name": a line
-        per page, its URL after 1 if it is indexed, 0 if not (read back by `recorded_sets`)."""
-        return {f"{kind}:{name}": "\n".join(f"{page.indexed:d}{page.url}" for page in pages)
+        per page, its URL after 1 if it is indexed, 0 if not (read back by `recorded_sets`). A set
+        of stand-ins is recorded as it was read: 31,000 lines are not formatted again."""
+        records = self.records
+        return {f"{kind}:{name}": records[(kind, name)] if (kind, name) in records
+                else "\n".join(f"{page.indexed:d}{page.url}" for page in pages)
                 for (kind, name), pages in self.sets.items()}
 
     def _kept(self, page: Page) -> Page:
@@ -408,21 +414,14 @@ def identical(a, b) -> bool:
     return False
 
 
-def recorded_sets(record: Iterable[tuple[str, str]], keys: dict) -> dict[tuple[str, str], list[StandIn]] | None:
-    """The page sets of a plan's record (Planner.record), as stand-ins keyed as the files in
-    `keys` (the last build's entries, by file); None if a file has no entry there."""
-    sets = {}
-    for name, text in record:
-        kind, _, slug = name.partition(":")
-        stand_ins = []
-        for line in text.split("\n"):
-            url = line[1:]
-            entry = keys.get(path := output_path(url))
-            if entry is None:
-                return None
-            stand_ins.append(StandIn(url, path, line[0] == "1", entry.key))
-        sets[(kind, slug)] = stand_ins
-    return sets
+def recorded_sets(records: dict[tuple[str, str], str], keys: dict) -> dict[tuple[str, str], list[StandIn]] | None:
+    """The page sets of a plan's record (Planner.record), by (kind, name), as stand-ins keyed as
+    the files in `keys` (the last build's entries, by file); None if a file has no entry there."""
+    try:
+        return {name: [StandIn(line[1:], path := output_path(line[1:]), line[0] == "1", keys[path].key)
+                       for line in text.split("\n")] for name, text in records.items()}
+    except KeyError:
+        return None
 
 
 def same_frame(last: Archive, now: Archive) -> bool:

@@ -358,6 +358,24 @@ def test_a_kept_planner_keeps_the_listing_pages_a_change_leaves_alone(dense_arch
         assert (page is before[url]) == (url not in showing), url
 
 
+def test_the_plan_a_rebuild_records_is_the_plan_a_cold_build_records(dense_archive, tmp_path, monkeypatch):
+    """A command-line rebuild records the page sets it kept as it read them, and those it planned
+    afresh as planned: here a system whose list grows past a page, and so gains a page."""
+    content, out, cold = dense_archive, tmp_path / "site", tmp_path / "cold"
+    deals = content / "deals"
+    system = re.search(r"^system: (.*)$", (deals / "synthetic-00006.md").read_text(), re.M).group(1)
+    listed = sum(f"\nsystem: {system}\n" in file.read_text() for file in deals.iterdir())
+    monkeypatch.setattr(pages, "PER_PAGE", listed)  # the system's briefs fill its page exactly
+    build(content, out, index=False)
+    before = open_cache(out).plan[f"system:{system}"]
+    replace_line(deals / "synthetic-00005.md", r"^system: .*$", f"system: {system}")
+    build(content, out, index=False)
+    build(content, cold, index=False)
+    after = open_cache(out).plan
+    assert after[f"system:{system}"] != before  # the test's premise: the set changed
+    assert after == open_cache(cold).plan
+
+
 def mentions(value, target) -> bool:
     if value is target:
         return True
