@@ -2,6 +2,8 @@ import pytest
 
 from generator.archive import iso_name, slugify
 from generator.build import load_archive
+from generator.errors import BuildError
+from generator.pages import Page, check_paths
 from tests.conftest import FIXTURE_CONTENT
 
 
@@ -27,3 +29,11 @@ def test_the_archive_cross_links_parties_systems_and_years():
     assert [d.slug for d in archive.deals] == ["2010-xfix-norway-fixture-tank", "2001-norway-chile-fixture-sam",
                                                "undated-chile-norway-fixture-tank"]
     assert archive.categories == ("air-defence", "armoured-vehicles")
+
+
+def test_two_pages_that_would_write_one_file_are_a_build_error():
+    """Paths that differ only in case are one file on a case-insensitive disk (or host)."""
+    pages = [Page("/deals/a/", "deal.html"), Page("/systems/x/", "system.html"), Page("/deals/A/", "deal.html")]
+    with pytest.raises(BuildError, match=r"two pages would be written to deals/A/index.html: /deals/a/ and /deals/A/"):
+        check_paths(pages)
+    check_paths(pages[:2])  # no error
