@@ -369,14 +369,12 @@ def reuse_unchanged(staging: Staging, outputs: list[Output], cache: BuildCache, 
     return kept | linked
 
 
-def output_entries(outputs: list[Output], kept: dict[str, PageEntry], rendered: dict[str, Written]) -> dict[str, PageEntry]:
+def output_entries(todo: list[Output], kept: dict[str, PageEntry], rendered: dict[str, Written]) -> dict[str, PageEntry]:
     """The cache entries of this build's files: kept or hard-linked, a file's entry stands; a
-    file rendered is recorded as it was written (moving the folder changes no file's mtime)."""
-    entries = {}
-    for output in outputs:
-        if output.path in kept:
-            entries[output.path] = kept[output.path]
-            continue
+    file rendered (each of `todo`) is recorded as it was written (moving the folder changes no
+    file's mtime)."""
+    entries = dict(kept)
+    for output in todo:
         written = rendered[output.path]
         entries[output.path] = PageEntry(output.key, written.size, written.mtime_ns, written.pickled_links)
     return entries
@@ -459,7 +457,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         clock.lap("index")
         replaced = out_dir.exists()
         staging.commit()
-    page_entries = output_entries(outputs, kept, rendered)
+    page_entries = output_entries(todo, kept, rendered)
     if indexed is not None:
         page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0, b"")
     elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():  # kept: linked or held as it was
