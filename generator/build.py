@@ -152,9 +152,10 @@ def load_checked(listing: tuple[list[Listed], list], cache: BuildCache | None = 
     results = {}
     todo = []
     for item in listed:
-        cached = cache.checked(item.path, item.size, item.mtime_ns) if cache else None
+        entry = cache.current(item.path, item.size, item.mtime_ns, item.file) if cache else None
+        cached = cache.checked(item.path, entry) if entry else None
         if cached is not None and (cached.kind, cached.slug) == (item.kind, item.slug):
-            results[item.path], entries[item.path] = cached, cache.files[item.path]
+            results[item.path], entries[item.path] = cached, entry
         else:
             todo.append(item)
     checked_now = parallel_map(_check_listed, todo, jobs, _counter(progress, "checking", len(todo)), then=_unpickled)

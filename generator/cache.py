@@ -2,7 +2,8 @@
 
 Seven tables in one SQLite file beside the output folder:
 - files: each content file's size, mtime and SHA-256, and its checked result (model, problems,
-  references), so an unchanged file is neither read nor parsed again; for a brief, also its
+  references), so an unchanged file is neither read nor parsed again (one whose mtime alone
+  changed is read and hashed); for a brief, also its
   head: what planning asks of every brief (model.UP_FRONT), so that a rebuild unpickles only
   the briefs it renders (model.StoredDeal) and reads their results only then;
 - pages: each output file's key (a digest of its template and everything in its context), and
@@ -204,13 +205,26 @@ class BuildCache:
                     return False
         return bool(self.pages)
 
-    def checked(self, path: str, size: int, mtime_ns: int) -> Checked | None:
-        """The cached result for a content file whose size and mtime are unchanged."""
+    def current(self, path: str, size: int, mtime_ns: int, file: Path) -> FileEntry | None:
+        """The entry of a content file as it is now, if the cache holds its result: where its size
+        and mtime are the ones recorded, or else its bytes. A file touched, copied or checked out
+        again (a fresh clone has every mtime new) is read and hashed, not checked again: its
+        entry comes back with the new mtime."""
         entry = self.files.get(path)
-        if entry is None or (entry.size, entry.mtime_ns) != (size, mtime_ns):
+        if entry is None or entry.size != size:
             return None
+        if entry.mtime_ns == mtime_ns:
+            return entry
+        try:
+            same = hashlib.sha256(file.read_bytes()).hexdigest() == entry.sha
+        except OSError:
+            return None
+        return entry._replace(mtime_ns=mtime_ns) if same else None
+
+    def checked(self, path: str, entry: FileEntry) -> Checked | None:
+        """The cached result for a content file, from its entry (see `current`)."""
         unpickled = self._unpickled.get(path)
-        if unpickled is not None and unpickled[0] == entry:  # a process that builds again (serve)
+        if unpickled is not None and unpickled[0].sha == entry.sha:  # a process that builds again (serve)
             return unpickled[1]
         try:
             result = self.unpickle(path, entry)
@@ -344,6 +358,10 @@ class BuildCache:
                     db.executemany(f"DELETE FROM {table} WHERE {column} = ?", ((path,) for path in old.keys() - new.keys()))
                     changed = [(path, *entry) for path, entry in new.items()
                                if (kept := old.get(path)) is not entry and kept != entry]  # most are the same object
+                    if table == "files":  # a brief held by its head, restamped (see current): its result stays
+                        db.executemany("UPDATE files SET mtime_ns = ? WHERE path = ?",
+                                       [(row[2], row[0]) for row in changed if not row[5] and row[4]])
+                        changed = [row for row in changed if row[5] or not row[4]]
                     if changed:
                         db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({', '.join('?' * len(changed[0]))})", changed)
                 if calls is not None:

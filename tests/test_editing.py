@@ -217,6 +217,6 @@ def test_a_cache_kept_in_memory_unpickles_each_file_once(content, tmp_path):
     build(content, out, index=False)
     cache = open_cache(out)
     path, entry = next(iter(cache.files.items()))
-    first = cache.checked(path, entry.size, entry.mtime_ns)
-    assert first is not None and cache.checked(path, entry.size, entry.mtime_ns) is first
-    assert cache.checked(path, entry.size + 1, entry.mtime_ns) is None
+    first = cache.checked(path, entry)
+    assert first is not None and cache.checked(path, entry) is first
+    assert cache.current(path, entry.size + 1, entry.mtime_ns, content.parent / path) is None

@@ -62,14 +62,29 @@ def test_the_cache_records_each_file_as_it_lies_in_the_site(project):
     assert recorded == on_disk and recorded["data/deals.json"][0] > 0  # written in pieces, through a buffer
 
 
-def test_touched_but_unchanged_files_are_checked_once_then_skipped(project):
+def test_touched_but_unchanged_files_are_hashed_not_checked_again(project, monkeypatch):
+    """Every file with a new mtime, as in a fresh clone: only the one whose bytes changed (and
+    not its size) is checked again; the others keep their stored results, and the next build
+    takes the fast path."""
     content, templates, out = project
-    brief = content / BRIEF
-    brief.write_bytes(brief.read_bytes())  # a new mtime, the same bytes (as after a git checkout)
+    import generator.build as build_module
+    checked = []
+    monkeypatch.setattr(build_module, "check_file", lambda listed: checked.append(listed.path) or check_file(listed))
+    for file in content.rglob("*"):
+        if file.is_file():
+            file.write_bytes(file.read_bytes())
+    edit(content / BRIEF, "summary: A synthetic", "summary: a synthetic")
     first = build(content, out, templates=templates, index=False)
-    assert first.rendered == 0 and "load" in first.stages
+    assert checked == [f"content/{BRIEF}"] and 0 < first.rendered
+    cache = open_cache(out)
+    assert {path: entry.mtime_ns for path, entry in cache.files.items()} == {
+        f"content/{file.relative_to(content).as_posix()}": file.stat().st_mtime_ns for file in content.rglob("*") if file.is_file()}
+    other = next(path for path in cache.files if path.startswith("content/deals/") and path != f"content/{BRIEF}")
+    stored = cached_result(cache, other, content.parent / other).model
+    assert type(stored) is StoredDeal and stored.title  # its whole result is still in the cache
     second = build(content, out, templates=templates, index=False)
-    assert second.notes == ("nothing changed",) and list(second.stages) == ["inputs"]
+    assert second.notes == ("nothing changed",) and list(second.stages) == ["inputs"] and checked == [f"content/{BRIEF}"]
+    assert_same_as_cold(content, templates, out, out.parent)
 
 
 def test_editing_a_brief_renders_only_what_shows_it(project, tmp_path):
@@ -350,7 +365,7 @@ def test_a_kept_planner_keeps_the_listing_pages_a_change_leaves_alone(dense_arch
     before = dict(planner.listings)
     replace_line(content / "deals/synthetic-00007.md", r"^summary: ", "summary: Edited. ")
     build(content, out, index=False, cache=cache, planner=planner)
-    edited = cache.checked("content/deals/synthetic-00007.md", *cache_stat(content / "deals/synthetic-00007.md")).model
+    edited = cached_result(cache, "content/deals/synthetic-00007.md", content / "deals/synthetic-00007.md").model
     showing = {url for url, page in planner.listings.items() if mentions(page.context, edited)}
     assert {"/deals/page/4/", "/data/deals.json"} <= showing
     showing.add("/countries/")  # its rows hold the parties, which each build makes anew
@@ -387,6 +402,11 @@ def mentions(value, target) -> bool:
 def cache_stat(file: Path) -> tuple[int, int]:
     stat = file.stat()
     return stat.st_size, stat.st_mtime_ns
+
+
+def cached_result(cache, path: str, file: Path):
+    """The cache's result for a content file as it is now."""
+    return cache.checked(path, cache.current(path, *cache_stat(file), file))
 
 
 def test_a_rebuild_without_exports_keeps_the_export_fragments_for_the_next(project, monkeypatch):
@@ -521,7 +541,7 @@ def test_a_stored_brief_loads_whole_when_asked_for_more_than_its_head(project):
     content, templates, out = project
     cache = open_cache(out)
     path = f"content/{BRIEF}"
-    checked = cache.checked(path, *cache_stat(content / BRIEF))
+    checked = cached_result(cache, path, content / BRIEF)
     stored = checked.model
     assert type(stored) is StoredDeal and stored.supplier == "NOR" and type(stored) is StoredDeal
     fresh = load_archive(content).deal_by_slug[stored.slug]
@@ -536,7 +556,7 @@ def test_a_stored_brief_loads_whole_when_asked_for_more_than_its_head(project):
 def test_a_stored_brief_whose_cache_row_changed_is_a_build_error_not_a_wrong_brief(project):
     content, templates, out = project
     cache = open_cache(out)
-    stored = cache.checked(f"content/{BRIEF}", *cache_stat(content / BRIEF)).model
+    stored = cached_result(cache, f"content/{BRIEF}", content / BRIEF).model
     with sqlite3.connect(cache_path(out)) as db:
         db.execute("UPDATE files SET sha = 'other' WHERE path = ?", (f"content/{BRIEF}",))
     with pytest.raises(BuildError, match="changed during the build"):
