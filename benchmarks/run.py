@@ -67,6 +67,13 @@ def delete_brief(content: Path, run: int) -> None:
     (content / "deals" / f"synthetic-added-{run}.md").unlink()
 
 
+def touch_every_file(content: Path, run: int) -> None:
+    """A new mtime for every content file and the same bytes, as after a fresh checkout."""
+    for file in content.rglob("*"):
+        if file.is_file():
+            os.utime(file)
+
+
 def serve_rebuilds(content: Path, out: Path, runs: int) -> tuple[dict[str, list[float]], float]:
     """Rebuilds in one process, as `archive serve` makes them: (seconds by change, peak MiB)."""
     settle(out)
@@ -98,7 +105,8 @@ def measure(size: int, runs: int, folder: Path, output_folder: Path) -> dict[str
         record("first rebuild after a cold build, one brief edited", run_build(content, out, "--no-index"))
         record("rebuild, nothing changed", run_build(content, out, "--no-index"))
         for name, change in (("rebuild, one brief edited", edit_brief), ("rebuild, one brief added", add_brief),
-                             ("rebuild, one brief deleted", delete_brief)):
+                             ("rebuild, one brief deleted", delete_brief),
+                             ("rebuild, every file touched, none changed", touch_every_file)):
             change(content, run)
             record(name, run_build(content, out, "--no-index"))
     seconds, memory = serve_rebuilds(content, out, runs)
