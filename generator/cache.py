@@ -356,14 +356,15 @@ class BuildCache:
                                [("fingerprint", self.fingerprint), ("inputs", inputs), ("plan_basis", plan_basis)])
                 for table, column, new, old in tables:
                     db.executemany(f"DELETE FROM {table} WHERE {column} = ?", ((path,) for path in old.keys() - new.keys()))
-                    changed = [(path, *entry) for path, entry in new.items()
-                               if (kept := old.get(path)) is not entry and kept != entry]  # most are the same object
-                    if table == "files":  # a brief held by its head, restamped (see current): its result stays
+                    changed = {path: entry for path, entry in new.items()
+                               if (kept := old.get(path)) is not entry and kept != entry}  # most are the same object
+                    if table == "files":  # a brief read back by its head alone was restamped (see current)
+                        restamped = [path for path, entry in changed.items() if entry.head and not entry.checked]
                         db.executemany("UPDATE files SET mtime_ns = ? WHERE path = ?",
-                                       [(row[2], row[0]) for row in changed if not row[5] and row[4]])
-                        changed = [row for row in changed if row[5] or not row[4]]
+                                       [(changed.pop(path).mtime_ns, path) for path in restamped])
                     if changed:
-                        db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({', '.join('?' * len(changed[0]))})", changed)
+                        rows = [(path, *entry) for path, entry in changed.items()]
+                        db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
                 if calls is not None:
                     self._save_calls(db, files, *calls)
                 if spans:
