@@ -152,7 +152,7 @@ def load_checked(listing: tuple[list[Listed], list], cache: BuildCache | None = 
     results = {}
     todo = []
     for item in listed:
-        entry = cache.current(item.path, item.size, item.mtime_ns, item.file) if cache else None
+        entry = cache.current(item.path, item.size, item.mtime_ns, item.location) if cache else None
         cached = cache.checked(item.path, entry) if entry is not None else None
         if cached is not None and (cached.kind, cached.slug) == (item.kind, item.slug):
             results[item.path], entries[item.path] = cached, entry

@@ -205,7 +205,7 @@ class BuildCache:
                     return False
         return bool(self.pages)
 
-    def current(self, path: str, size: int, mtime_ns: int, file: Path) -> FileEntry | None:
+    def current(self, path: str, size: int, mtime_ns: int, location: str) -> FileEntry | None:
         """The entry of a content file as it is now, if the cache holds its result: where its size
         and mtime are the ones recorded, or else its bytes. A file touched, copied or checked out
         again (a fresh clone has every mtime new) is read and hashed, not checked again: its
@@ -216,7 +216,8 @@ class BuildCache:
         if entry.mtime_ns == mtime_ns:
             return entry
         try:
-            same = hashlib.sha256(file.read_bytes()).hexdigest() == entry.sha
+            with open(location, "rb") as file:
+                same = hashlib.sha256(file.read()).hexdigest() == entry.sha
         except OSError:
             return None
         return entry._replace(mtime_ns=mtime_ns) if same else None

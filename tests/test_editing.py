@@ -219,4 +219,4 @@ def test_a_cache_kept_in_memory_unpickles_each_file_once(content, tmp_path):
     path, entry = next(iter(cache.files.items()))
     first = cache.checked(path, entry)
     assert first is not None and cache.checked(path, entry) is first
-    assert cache.current(path, entry.size + 1, entry.mtime_ns, content.parent / path) is None
+    assert cache.current(path, entry.size + 1, entry.mtime_ns, str(content.parent / path)) is None

@@ -406,7 +406,7 @@ def cache_stat(file: Path) -> tuple[int, int]:
 
 def cached_result(cache, path: str, file: Path):
     """The cache's result for a content file as it is now."""
-    return cache.checked(path, cache.current(path, *cache_stat(file), file))
+    return cache.checked(path, cache.current(path, *cache_stat(file), str(file)))
 
 
 def test_a_rebuild_without_exports_keeps_the_export_fragments_for_the_next(project, monkeypatch):
