@@ -67,9 +67,8 @@ def test_touched_but_unchanged_files_are_hashed_not_checked_again(project, monke
     not its size) is checked again; the others keep their stored results, and the next build
     takes the fast path."""
     content, templates, out = project
-    import generator.build as build_module
     checked = []
-    monkeypatch.setattr(build_module, "check_file", lambda listed: checked.append(listed.path) or check_file(listed))
+    monkeypatch.setattr("generator.build.check_file", lambda listed: checked.append(listed.path) or check_file(listed))
     for file in content.rglob("*"):
         if file.is_file():
             file.write_bytes(file.read_bytes())
