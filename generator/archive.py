@@ -97,12 +97,13 @@ def check_references(validated: Validated, parties: dict) -> list[ContentError]:
     known = {kind: {name for k, name in validated.present if k == kind} for kind in ("system", "deal")}
     known["party"] = set(parties) | {name for k, name in validated.present if k == "party"}
     errors = []
-    for ref in validated.references:
-        if ref.name not in known[ref.kind]:
-            hint = did_you_mean(ref.name, known[ref.kind])
-            if ref.kind == "party" and not hint:
-                hint = did_you_mean(ref.name, [c.alpha_3 for c in pycountry.countries])
-            errors.append(ContentError(ref.path, ref.line, ref.field, MISSING[ref.kind].format(ref.name) + hint))
+    for path, references in validated.references:
+        for kind, name, line, field in references:
+            if name not in known[kind]:
+                hint = did_you_mean(name, known[kind])
+                if kind == "party" and not hint:
+                    hint = did_you_mean(name, [c.alpha_3 for c in pycountry.countries])
+                errors.append(ContentError(path, line, field, MISSING[kind].format(name) + hint))
     return errors
 
 
@@ -123,7 +124,7 @@ def _groups(deals: tuple[Deal, ...]) -> list[dict]:
 
 def build_archive(validated: Validated) -> Archive:
     """Cross-link the validated objects; raise ContentErrors for every dangling reference."""
-    codes = {ref.name for ref in validated.references if ref.kind == "party"}
+    codes = {name for _, references in validated.references for kind, name, _, _ in references if kind == "party"}
     parties, errors = resolve_parties(validated, codes)
     systems = {system.slug: system for system in validated.systems}
     deal_by_slug = {deal.slug: deal for deal in validated.deals}

@@ -28,12 +28,12 @@ YAML_READS = {"bool": "true or false", "int": "a number", "float": "a number", "
               "timestamp": "a date"}
 
 
-class Reference(NamedTuple):  # a tuple: a rebuild makes one for each of 30,000 references
-    """A name that must exist elsewhere in the archive: a party, a system or a brief."""
+class Reference(NamedTuple):  # a tuple: a file's references come back from the build cache as tuples
+    """A name that must exist elsewhere in the archive (a party, a system or a brief), where its
+    file (validate.Checked.path) names it."""
 
     kind: str  # "party", "system", "deal"
     name: str
-    path: str
     line: int
     field: str
 
@@ -280,7 +280,7 @@ class Ref(Text):
         if not self.pattern.fullmatch(text):
             ctx.error(node, path, f"expected {self.expected}, got {describe(node)}")
             return None
-        ctx.references.append(Reference(self.kind, text, ctx.path, node.line, path))
+        ctx.references.append(Reference(self.kind, text, node.line, path))
         return text
 
 

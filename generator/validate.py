@@ -138,7 +138,7 @@ class Validated:
     deals: tuple[Deal, ...]
     systems: tuple[System, ...]
     parties: tuple[tuple[Party, str, int], ...]  # a party file's override, its path and line
-    references: tuple[Reference, ...]
+    references: tuple[tuple[str, tuple[Reference, ...]], ...]  # each file's path and its references
     present: frozenset[tuple[str, str]]  # (kind, name) of every file, valid or not
     errors: tuple[ContentError, ...]  # reported with the archive's own, so one run shows them all
 
@@ -186,7 +186,7 @@ class Checked(NamedTuple):  # a tuple: a rebuild makes one for each of 10,000 br
     path: str
     model: object | None  # Deal, System, Site, or for a countries/ file (Party, line)
     errors: tuple[ContentError, ...]
-    references: tuple[Reference, ...]
+    references: tuple[Reference, ...]  # for a brief from the cache, plain tuples of the same fields
 
 
 def validate_record(record: RawRecord, load_errors: list[ContentError] = ()) -> Checked:
@@ -240,7 +240,8 @@ def combine(checked: list[Checked], listing_errors: list[ContentError] = ()) -> 
     site, deals, systems, parties, references = None, [], [], [], []
     for result in checked:
         errors.extend(result.errors)
-        references.extend(result.references)
+        if result.references:
+            references.append((result.path, result.references))
         if result.model is None:
             continue
         if result.kind == "deal":

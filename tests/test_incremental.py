@@ -500,6 +500,20 @@ def test_deleting_a_brief_an_unchanged_page_links_to_fails_the_rebuild(project):
     assert [(e.path, e.field) for e in raised.value.errors] == [("site/about/index.html", "link")]
 
 
+def test_a_brief_from_the_cache_still_has_its_references_checked(project, monkeypatch):
+    """The briefs keep their references in the cache: one whose system is deleted fails the
+    rebuild without being checked again, with its own file, line and field."""
+    content, templates, out = project
+    checked = []
+    monkeypatch.setattr("generator.build.check_file", lambda listed: checked.append(listed.path) or check_file(listed))
+    (content / "systems/fixture-sam.yaml").unlink()
+    with pytest.raises(ContentErrors) as raised:
+        build(content, out, templates=templates, index=False)
+    assert checked == []
+    assert [(e.path, e.line, e.field) for e in raised.value.errors] == [(f"content/{BRIEF}", 6, "system")]
+    assert 'no system named "fixture-sam"' in raised.value.errors[0].message
+
+
 def test_a_page_taken_back_from_the_spare_has_its_links_checked(project):
     """The spare holds pages as the build before last made them: one taken back unrendered may
     link to what the last build changed. Here about/ returns to linking /data/#old-name after
