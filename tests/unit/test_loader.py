@@ -1,6 +1,9 @@
 from pathlib import Path
 
-from generator.loader import YMap, YScalar, YSeq, load_content, parse_yaml, split_front_matter
+import yaml
+from hypothesis import given, strategies as st
+
+from generator.loader import RESOLVER, YMap, YScalar, YSeq, load_content, parse_yaml, split_front_matter
 
 
 def test_scalars_keep_their_text_line_and_what_yaml_would_make_of_them():
@@ -13,6 +16,13 @@ def test_scalars_keep_their_text_line_and_what_yaml_would_make_of_them():
     sequence = root.items["d"][1]
     assert isinstance(sequence, YSeq) and sequence.items[0] == YScalar("1:20", 5, False)
     assert sequence.items[0].tag == "int"
+
+
+@given(st.one_of(st.text(max_size=12), st.from_regex(r"[-+.~0-9nNtTfFyYoO<=][0-9a-zA-Z:._ +-]{0,10}", fullmatch=True)))
+def test_a_plain_scalars_type_is_what_the_yaml_resolver_says(text):
+    """YScalar.tag skips the resolver for a first character no implicit type starts with."""
+    assert YScalar(text, 1, False).tag == RESOLVER.resolve(yaml.ScalarNode, text, (True, False)).rsplit(":", 1)[-1]
+    assert YScalar(text, 1, True).tag == "str"
 
 
 def test_line_offset_counts_from_the_file_not_the_front_matter():
