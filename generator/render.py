@@ -170,7 +170,8 @@ class Renderer:
                  stored_calls: Callable[[str], dict[str, str]] | None = None):
         """`known` names briefs and systems by their file's digest (build.load_checked), so that
         `stored_calls(key_basis)`, the calls an earlier build kept in the build cache, can be
-        looked up; it is asked once, on the first call not kept in memory."""
+        looked up; it is asked once, on the first call not kept in memory. Without it (a build
+        that keeps no cache) calls are kept in memory only: none is named for the cache."""
         self.env = make_environment(templates, names)
         self.names = names
         self.names_digest = digest_of(names, {})
@@ -194,10 +195,12 @@ class Renderer:
         return found[1]
 
     def _stored_or_rendered(self, macro: str, args: tuple) -> Markup:
-        name, owner = self._call_name(macro, args)
+        # Named only for the cache: at 10,000 briefs a cold build's workers would otherwise send
+        # back 30,000 rows (HTML and names) that nothing keeps.
+        name, owner = self._call_name(macro, args) if self._stored_calls else (None, "")
         if name is not None:
             if self._stored is None:
-                self._stored = self._stored_calls(self.key_basis) if self._stored_calls else {}
+                self._stored = self._stored_calls(self.key_basis)
             html = self._stored.get(name)
             if html is not None:
                 return Markup(html)
