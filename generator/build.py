@@ -241,31 +241,36 @@ def render_into(staging: Staging, renderer: Renderer, todo: list[Output], jobs: 
     return {path: written for path, written, _ in rendered}
 
 
+def from_spare(kept: dict[str, PageEntry], previous: dict[str, PageEntry]) -> list[str]:
+    """The files kept from the spare in another version than the last build's: the build before
+    last made them (their links are the spare's, BuildCache.spare_links)."""
+    return [path for path, entry in kept.items() if (made := previous.get(path)) is not entry and made != entry]
+
+
 def check_site_links(outputs: list[Output], kept: dict[str, PageEntry], rendered: dict[str, Written],
-                     previous: dict[str, PageEntry]) -> list:
+                     cache: BuildCache) -> list:
     """Every broken link of the site, and every page no link leads to. The last build's links all
     resolved: where that is enough, only what changed since is checked (links.check_changed_links)."""
+    previous, stored = cache.pages, functools.cache(cache.all_links)  # read whole only if needed
     paths = {o.path for o in outputs}
     changed = {path: written.links for path, written in rendered.items() if written.links is not None}
-    # A page the spare held was made by the build before last: it may differ from the last build's.
-    changed |= {path: pickle.loads(entry.links) for path, entry in kept.items()
-                if path.endswith(".html") and (path not in previous or previous[path].key != entry.key)}
+    changed |= {path: pickle.loads(cache.spare_links(path)) for path in from_spare(kept, previous) if path.endswith(".html")}
 
     @functools.cache  # the check may ask for a page more than once
     def before(path: str) -> Links | None:
-        entry = previous.get(path)
-        return pickle.loads(entry.links) if entry is not None and entry.links else None
+        links = cache.links(path)
+        return pickle.loads(links) if links else None
 
     def may_link_to(files: set[str]) -> set[str]:
         # A byte search of the pickled links, which hold each target's path as UTF-8 text: it
         # may find a page that only mentions the path, never miss one that links to it. Files in
         # a folder are looked for by their folder: a deleted brief's three files in one pass.
         needles = {(file.rpartition("/")[0] + "/" if "/" in file else file).encode("utf-8") for file in files}
-        return {path for path, entry in previous.items() if path.endswith(".html") and any(n in entry.links for n in needles)}
+        return {path for path, links in stored().items() if path.endswith(".html") and any(n in links for n in needles)}
     broken = check_changed_links(changed, before, paths, previous.keys() - {INDEX_FOLDER}, may_link_to)
     if broken is not None:
         return broken
-    links = {path: pickle.loads(entry.links) for path, entry in kept.items() if path.endswith(".html")}
+    links = {path: pickle.loads(stored()[path]) for path in kept if path.endswith(".html") and path not in changed and stored().get(path)}
     return check_links({**links, **changed}, paths)
 
 
@@ -381,8 +386,15 @@ def output_entries(todo: list[Output], kept: dict[str, PageEntry], rendered: dic
     entries = dict(kept)
     for output in todo:
         written = rendered[output.path]
-        entries[output.path] = PageEntry(output.key, written.size, written.mtime_ns, written.pickled_links)
+        entries[output.path] = PageEntry(output.key, written.size, written.mtime_ns)
     return entries
+
+
+def new_links(kept: dict[str, PageEntry], rendered: dict[str, Written], cache: BuildCache) -> dict[str, bytes]:
+    """The pickled links of the files whose version differs from the last build's: rendered, or
+    kept from the spare."""
+    links = {path: cache.spare_links(path) for path in from_spare(kept, cache.pages)}
+    return links | {path: written.pickled_links for path, written in rendered.items()}
 
 
 def inputs_digest(listing: tuple[list[Listed], list], templates: Path, index: bool) -> str:
@@ -453,7 +465,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
             spans = export_spans(renderer, todo, archive.deals, keys)
         rendered = render_into(staging, renderer, todo, jobs, progress, caching)
         clock.lap("render")
-        broken = check_site_links(outputs, kept, rendered, previous)
+        broken = check_site_links(outputs, kept, rendered, cache)
         if broken:
             raise ContentErrors(broken)
         clock.lap("links")
@@ -465,12 +477,12 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         staging.commit()
     page_entries = output_entries(todo, kept, rendered)
     if indexed is not None:
-        page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0, b"")
+        page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0)
     elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():  # kept: linked or held as it was
         page_entries[INDEX_FOLDER] = previous[INDEX_FOLDER]
     cache.save(file_entries, page_entries, inputs, spare=previous if replaced else {}, spans=spans,
                plan=recorded_plan(planner, renderer.key_basis), compiled=COMPILED.marshalled(),
-               calls=(renderer.key_basis, renderer.new_calls))
+               calls=(renderer.key_basis, renderer.new_calls), links=new_links(kept, rendered, cache))
     clock.lap("save")
     return BuildResult(html_pages, len(outputs), len(rendered), indexed, clock.total(), clock.stages, tuple(notes))
 

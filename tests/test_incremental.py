@@ -4,6 +4,7 @@ build gives, and redoes only what the change touched. A broken or stale cache is
 from __future__ import annotations
 
 import functools
+import pickle
 import re
 import shutil
 import sqlite3
@@ -15,6 +16,7 @@ import pytest
 from benchmarks import corpus
 from generator.build import TEMPLATES, build, cache_path, check, load_archive, open_cache
 from generator import keys, output, pages, render
+from generator.links import extract_links
 from generator.loader import list_content
 from generator.model import UP_FRONT, Deal, StoredDeal
 from generator.validate import check_file
@@ -512,6 +514,23 @@ def test_a_brief_from_the_cache_still_has_its_references_checked(project, monkey
     assert checked == []
     assert [(e.path, e.line, e.field) for e in raised.value.errors] == [(f"content/{BRIEF}", 6, "system")]
     assert 'no system named "fixture-sam"' in raised.value.errors[0].message
+
+
+def test_the_cache_records_each_page_s_links_as_it_lies_in_the_site_and_the_spare(project):
+    """The next link check reads a page's links from the cache: after a brief moves to another
+    system and back, the pages taken back from the spare must be recorded with the spare's links,
+    not with those of the version they replace (which link to the other system)."""
+    content, templates, out = project
+    for old, new in [("system: fixture-sam", "system: fixture-tank"), ("system: fixture-tank", "system: fixture-sam")]:
+        edit(content / BRIEF, old, new)
+        build(content, out, templates=templates, index=False)
+        cache, spare = open_cache(out), out.with_name(".site.spare")
+        for path in (path for path in cache.pages if path.endswith(".html")):
+            assert pickle.loads(cache.links(path)) == extract_links((out / path).read_bytes()), path
+        differing = [path for path, entry in cache.spare.items() if path.endswith(".html") and cache.pages.get(path) != entry]
+        assert differing, "the spare holds pages the site holds in another version"
+        for path in differing:
+            assert pickle.loads(cache.spare_links(path)) == extract_links((spare / path).read_bytes()), path
 
 
 def test_a_page_taken_back_from_the_spare_has_its_links_checked(project):

@@ -3,7 +3,7 @@
 import pickle
 
 from generator.build import Output, check_site_links
-from generator.cache import PageEntry
+from generator.cache import BuildCache, PageEntry
 from generator.links import check_changed_links, check_links, extract_links
 
 HOME = b'<a href="/a/">A</a> <a href="/b/">B</a>'
@@ -92,12 +92,14 @@ def test_the_walk_for_such_pages_stops_once_they_are_found():
     assert sorted(read) == ["index.html", "list/index.html"]  # the rendered pages' old links, nothing more
 
 
-def test_a_rebuild_finds_an_unchanged_page_linking_to_a_file_it_removed():
+def test_a_rebuild_finds_an_unchanged_page_linking_to_a_file_it_removed(tmp_path):
     """The build looks for such pages in the cache's pickled links (a byte search) before it
     unpickles any: here the home page and a/ are unchanged, b/ is gone, and nothing was rendered."""
-    previous = {path: PageEntry(f"key-{path}", 1, 1, pickle.dumps(links)) for path, links in site().items()}
+    cache = BuildCache(tmp_path / "cache.sqlite", "code")
+    cache.save({}, {path: PageEntry(f"key-{path}", 1, 1) for path in PATHS}, "inputs",
+               links={path: pickle.dumps(links) for path, links in site().items()})
     outputs = [Output("index.html", "key-index.html"), Output("a/index.html", "key-a/index.html")]
-    kept = {o.path: previous[o.path] for o in outputs}
-    errors = check_site_links(outputs, kept, {}, previous)
+    kept = {o.path: cache.pages[o.path] for o in outputs}
+    errors = check_site_links(outputs, kept, {}, BuildCache(tmp_path / "cache.sqlite", "code"))
     assert [(e.path, e.message) for e in errors] == [("site/index.html", '"/b/" points to no page of the site'),
                                                      ("site/a/index.html", '"/b/#background" points to no page of the site')]

@@ -81,7 +81,7 @@ def test_a_listing_made_by_another_process_is_the_walk_of_the_folder(tmp_path, m
 def test_a_spare_whose_listing_process_fails_is_listed_here(tmp_path, monkeypatch):
     out = tmp_path / "site"
     publish(out, {"index.html": b"home"})
-    spare = {"index.html": PageEntry("key", 4, (out / "index.html").stat().st_mtime_ns, b"")}
+    spare = {"index.html": PageEntry("key", 4, (out / "index.html").stat().st_mtime_ns)}
     write_tree(tmp_path / ".site.spare", {"index.html": "home", "stale.html": "old"})
     for python in ("false", str(tmp_path / "no-such-python")):  # fails, or cannot start at all
         monkeypatch.setattr("sys.executable", python)
@@ -108,7 +108,7 @@ def test_a_kept_search_index_is_mirrored_ahead_by_another_process(tmp_path, monk
     out = tmp_path / "site"
     publish(out, {"index.html": b"home"})
     write_tree(out, {"pagefind/a.js": "a", "pagefind/sub/b.pf": "b"})
-    entries = {"index.html": PageEntry("key", 4, (out / "index.html").stat().st_mtime_ns, b"")}
+    entries = {"index.html": PageEntry("key", 4, (out / "index.html").stat().st_mtime_ns)}
     if with_spare:
         write_tree(tmp_path / ".site.spare", {"index.html": "home", "pagefind/old.pf": "an older index"})
     with Staging(out, spare=entries if with_spare else None, site=entries) as staging:
@@ -138,7 +138,7 @@ def test_without_a_spare_the_staging_folder_starts_as_a_linked_copy_of_the_site(
     out = tmp_path / "site"
     publish(out, {"index.html": b"home", "deals/a/index.html": b"a", "deals/b/index.html": b"b"})
     write_tree(out, {"pagefind/x.js": "the search index is kept whole, elsewhere"})
-    site = {path: PageEntry("key-" + path, len(data), (out / path).stat().st_mtime_ns, b"")
+    site = {path: PageEntry("key-" + path, len(data), (out / path).stat().st_mtime_ns)
             for path, data in read_all(out).items() if not path.startswith("pagefind/")}
     File = namedtuple("File", "path key")
     with Staging(out, site=site) as staging:
