@@ -1,11 +1,13 @@
 """cache.py — what the last build made, so the next one redoes only what changed.
 
-Eight tables in one SQLite file beside the output folder:
-- files: each content file's size, mtime and SHA-256, and its checked result (model, problems,
-  references), so an unchanged file is neither read nor parsed again (one whose mtime alone
-  changed is read and hashed); for a brief, also its
-  head: what planning asks of every brief (model.UP_FRONT), so that a rebuild unpickles only
-  the briefs it renders (model.StoredDeal) and reads their results only then;
+Nine tables in one SQLite file beside the output folder:
+- files: each content file's size, mtime and SHA-256, so an unchanged file is neither read nor
+  parsed again (one whose mtime alone changed is read and hashed); for a brief, also its head:
+  what planning asks of every brief (model.UP_FRONT), so that a rebuild unpickles only the
+  briefs it renders (model.StoredDeal);
+- results: each content file's checked result (model, problems, references), pickled: read
+  whole for the files that are not briefs, and for a brief only when it is rendered (Reader).
+  Kept apart from files, which every build reads whole, for the reason given under links;
 - pages: each output file's key (a digest of its template and everything in its context), and
   the size and mtime it had in the output folder, so an unchanged page is hard-linked from the
   previous site instead of rendered, and one edited in site/ by hand is noticed and redone;
@@ -60,10 +62,8 @@ class FileEntry(NamedTuple):
     size: int
     mtime_ns: int
     sha: str
-    # For a brief: its references and UP_FRONT values (its slug among them), marshalled. Stored
-    # before `checked`: SQLite reaches a column after a long blob only by reading the whole blob.
-    head: bytes
-    checked: bytes  # a pickled Checked, unpickled only when used; empty for a brief read from the cache
+    head: bytes  # for a brief: its references and UP_FRONT values (its slug among them), marshalled
+    checked: bytes  # a pickled Checked (the results table), unpickled only when used; empty for a brief read from the cache
 
 
 def head_of(result: Checked) -> bytes:
@@ -103,7 +103,7 @@ class Reader:
     def model(self, path: str, sha: str) -> Deal:
         """The brief of `path` as the cache holds it for the file with this SHA-256."""
         try:
-            rows = self.rows("SELECT checked FROM files WHERE path = ? AND sha = ?", (path, sha))
+            rows = self.rows("SELECT checked FROM results WHERE path = ? AND sha = ?", (path, sha))
             if rows:
                 return pickle.loads(rows[0][0]).model
             problem = "changed during the build"
@@ -199,9 +199,10 @@ class BuildCache:
                 return  # made by other code or other library versions: stale, so start afresh
             self.inputs, self.plan_basis = meta.get("inputs", ""), meta.get("plan_basis", "")
             self.calls_basis = meta.get("calls_basis", "")
+            self.files = {row[0]: FileEntry(*row[1:], b"") for row in db.execute("SELECT path, size, mtime_ns, sha, head FROM files")}
             # A brief's whole result is read when it is first needed (Reader); other files' now.
-            self.files = {row[0]: FileEntry(*row[1:]) for row in db.execute(
-                "SELECT path, size, mtime_ns, sha, head, CASE WHEN length(head) THEN x'' ELSE checked END FROM files")}
+            for path, checked in db.execute("SELECT path, checked FROM results JOIN files USING (path, sha) WHERE length(head) = 0"):
+                self.files[path] = self.files[path]._replace(checked=checked)
             self.pages = {row[0]: PageEntry(*row[1:]) for row in db.execute("SELECT path, key, size, mtime_ns FROM pages")}
             spare_rows = db.execute("SELECT path, key, size, mtime_ns, links FROM spare").fetchall()
             self._spare_rows = {path: PageEntry(*entry) for path, *entry, _ in spare_rows}
@@ -381,7 +382,8 @@ class BuildCache:
         try:
             with sqlite3.connect(self.path) as db:
                 db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
-                db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT, mtime_ns INT, sha TEXT, head BLOB, checked BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT, mtime_ns INT, sha TEXT, head BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS results (path TEXT PRIMARY KEY, sha TEXT, checked BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT)")
                 db.execute("CREATE TABLE IF NOT EXISTS links (path TEXT PRIMARY KEY, links BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS spare (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT, links BLOB)")
@@ -397,10 +399,13 @@ class BuildCache:
                     db.executemany(f"DELETE FROM {table} WHERE {column} = ?", ((path,) for path in old.keys() - new.keys()))
                     changed = {path: entry for path, entry in new.items()
                                if (kept := old.get(path)) is not entry and kept != entry}  # most are the same object
-                    if table == "files":  # a brief read back by its head alone was restamped (see current)
-                        restamped = [path for path, entry in changed.items() if entry.head and not entry.checked]
-                        db.executemany("UPDATE files SET mtime_ns = ? WHERE path = ?",
-                                       [(changed.pop(path).mtime_ns, path) for path in restamped])
+                    if table == "files":
+                        # A file checked by this build brings its result; one taken from the cache
+                        # (restamped perhaps, see current) has none in hand, and its row stands.
+                        db.executemany("DELETE FROM results WHERE path = ?", ((path,) for path in old.keys() - new.keys()))
+                        db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?)",
+                                       [(path, entry.sha, entry.checked) for path, entry in changed.items() if entry.checked])
+                        changed = {path: entry[:-1] for path, entry in changed.items()}  # the files table's columns
                     if changed:
                         rows = [(path, *entry) for path, entry in changed.items()]
                         db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)

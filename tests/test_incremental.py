@@ -590,7 +590,7 @@ def test_a_stored_brief_whose_cache_row_changed_is_a_build_error_not_a_wrong_bri
     cache = open_cache(out)
     stored = cached_result(cache, f"content/{BRIEF}", content / BRIEF).model
     with sqlite3.connect(cache_path(out)) as db:
-        db.execute("UPDATE files SET sha = 'other' WHERE path = ?", (f"content/{BRIEF}",))
+        db.execute("UPDATE results SET sha = 'other' WHERE path = ?", (f"content/{BRIEF}",))
     with pytest.raises(BuildError, match="changed during the build"):
         stored.summary
 
