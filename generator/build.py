@@ -225,6 +225,15 @@ def export_spans(renderer: Renderer, written: list[Output], deals: tuple[Deal, .
     return spans
 
 
+def shown_files(todo: list[Output], known: dict[int, str]) -> set[str]:
+    """The files (as `known` names them) of the briefs and systems in the contexts of the pages
+    to render, the whole-archive exports aside: the owners of the kept calls (a deal table's
+    rows) those pages will ask for."""
+    return {known[id(item)] for output in todo if type(output.page) is Page and not output.page.export
+            for value in output.page.context.values() if type(value) in (tuple, list)
+            for item in value if id(item) in known}
+
+
 def render_into(staging: Staging, renderer: Renderer, todo: list[Output], jobs: int | None,
                 progress: Progress, cached: bool = True) -> dict[str, Written]:
     """Render files into the staging folder, on every core; return what each file is as written
@@ -463,6 +472,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         if any(o.page and o.page.export in LAYOUTS for o in todo):
             keys = encode_fragments(renderer, archive.deals, known, cache.fragments(previous_dir), jobs)
             spans = export_spans(renderer, todo, archive.deals, keys)
+        renderer.shown_files = shown_files(todo, known)
         rendered = render_into(staging, renderer, todo, jobs, progress, caching)
         clock.lap("render")
         broken = check_site_links(outputs, kept, rendered, cache)

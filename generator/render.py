@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import marshal
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import jinja2
 from markupsafe import Markup, escape
@@ -23,6 +23,9 @@ from generator.exports import EXPORTS, LAYOUTS, Fragments, Layout
 from generator.keys import USES, digest_of, template_digests
 from generator.pages import URL_FUNCTIONS, Page, party_url
 from generator.prose import to_html
+
+if TYPE_CHECKING:
+    from generator.cache import StoredCalls
 
 SCALE = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
 
@@ -167,11 +170,12 @@ class Renderer:
     `key_basis` is one digest of both."""
 
     def __init__(self, templates: Path, names: dict, known: dict[int, str] | None = None,
-                 stored_calls: Callable[[str], dict[str, str]] | None = None):
+                 stored_calls: Callable[[str, set[str] | None], StoredCalls] | None = None):
         """`known` names briefs and systems by their file's digest (build.load_checked), so that
         `stored_calls(key_basis)`, the calls an earlier build kept in the build cache, can be
-        looked up; it is asked once, on the first call not kept in memory. Without it (a build
-        that keeps no cache) calls are kept in memory only: none is named for the cache."""
+        looked up; it is asked once, on the first call not kept in memory, with `shown_files`
+        if the build has set it. Without it (a build that keeps no cache) calls are kept in
+        memory only: none is named for the cache."""
         self.env = make_environment(templates, names)
         self.names = names
         self.names_digest = digest_of(names, {})
@@ -181,7 +185,8 @@ class Renderer:
         self._calls = MACRO_CALLS.for_basis(self.key_basis)
         self.known = known or {}
         self._stored_calls = stored_calls
-        self._stored: dict[str, str] | None = None
+        self._stored: StoredCalls | None = None
+        self.shown_files: set[str] | None = None  # the files (as `known` names them) of what the pages to render show
         self.new_calls: dict[str, tuple[str, str]] = {}  # rendered here, for the cache: name -> (owner, HTML)
         self.env.globals["cached"] = self.cached
 
@@ -200,8 +205,8 @@ class Renderer:
         name, owner = self._call_name(macro, args) if self._stored_calls else (None, "")
         if name is not None:
             if self._stored is None:
-                self._stored = self._stored_calls(self.key_basis)
-            html = self._stored.get(name)
+                self._stored = self._stored_calls(self.key_basis, self.shown_files)
+            html = self._stored.get(name, owner)
             if html is not None:
                 return Markup(html)
         call = getattr(self.env.get_template("macros.html").module, macro, None)

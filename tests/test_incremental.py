@@ -642,3 +642,23 @@ def test_a_listing_rendered_again_takes_unchanged_rows_from_the_cache(tmp_path, 
     with sqlite3.connect(cache_path(out)) as db:
         owners = {owner for (owner,) in db.execute("SELECT DISTINCT owner FROM calls")}
     assert before not in owners and any(owner.startswith(f"content/deals/{edited}.md@") for owner in owners)
+
+
+def test_a_build_that_renders_a_few_listings_reads_the_kept_rows_of_their_briefs_only(tmp_path):
+    """The cache reads up front the kept calls of the owners a build names (the briefs its pages
+    show), and finds any other by name when asked; with no owners, or many, it reads them all."""
+    content, out = corpus.write_corpus(tmp_path / "corpus", 60), tmp_path / "site"
+    build(content, out, index=False)
+    cache = open_cache(out)
+    with sqlite3.connect(cache_path(out)) as db:
+        (basis,), = db.execute("SELECT value FROM meta WHERE name = 'calls_basis'")
+        rows = db.execute("SELECT name, owner, html FROM calls ORDER BY name").fetchall()
+    name, owner, html = rows[0]
+    other_name, other_owner, other_html = next(row for row in rows if row[1] != owner)
+    stored = cache.calls(basis, {owner})
+    assert set(stored.rows) == {n for n, o, _ in rows if o == owner}  # that brief's rows alone, up front
+    assert stored.get(name, owner) == html and stored.get(other_name, other_owner) == other_html
+    assert stored.get(name + "\x1fmore", owner) is None  # one of its owner's that was never kept
+    assert set(cache.calls(basis).rows) == set(cache.calls(basis, {o for _, o, _ in rows}).rows) == {n for n, _, _ in rows}
+    assert cache.calls("another basis", {owner}).get(name, owner) is None
+
