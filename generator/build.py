@@ -235,14 +235,14 @@ def shown_files(todo: list[Output], known: dict[int, str]) -> set[str]:
 
 
 def render_into(staging: Staging, renderer: Renderer, todo: list[Output], jobs: int | None,
-                progress: Progress, cached: bool = True) -> dict[str, Written]:
+                progress: Progress, for_cache: bool = True) -> dict[str, Written]:
     """Render files into the staging folder, on every core; return what each file is as written
-    (with its links pickled for the cache, if one is `cached`)."""
+    (with its links pickled, if `for_cache`)."""
     global _renderer, _staging
     _renderer, _staging = renderer, staging
     try:
         rendered = parallel_map(_render_output, todo, jobs, _counter(progress, "rendering", len(todo)),
-                                then=functools.partial(_written, for_cache=cached))
+                                then=functools.partial(_written, for_cache=for_cache))
     finally:
         _renderer = _staging = None
     for _, _, calls in rendered:
@@ -260,7 +260,7 @@ def check_site_links(outputs: list[Output], kept: dict[str, PageEntry], rendered
                      cache: BuildCache) -> list:
     """Every broken link of the site, and every page no link leads to. The last build's links all
     resolved: where that is enough, only what changed since is checked (links.check_changed_links)."""
-    previous, stored = cache.pages, functools.cache(cache.all_links)  # read whole only if needed
+    previous = cache.pages
     paths = {o.path for o in outputs}
     changed = {path: written.links for path, written in rendered.items() if written.links is not None}
     changed |= {path: pickle.loads(cache.spare_links(path)) for path in from_spare(kept, previous) if path.endswith(".html")}
@@ -275,11 +275,12 @@ def check_site_links(outputs: list[Output], kept: dict[str, PageEntry], rendered
         # may find a page that only mentions the path, never miss one that links to it. Files in
         # a folder are looked for by their folder: a deleted brief's three files in one pass.
         needles = {(file.rpartition("/")[0] + "/" if "/" in file else file).encode("utf-8") for file in files}
-        return {path for path, links in stored().items() if path.endswith(".html") and any(n in links for n in needles)}
+        return {path for path, links in cache.all_links().items() if path.endswith(".html") and any(n in links for n in needles)}
     broken = check_changed_links(changed, before, paths, previous.keys() - {INDEX_FOLDER}, may_link_to)
     if broken is not None:
         return broken
-    links = {path: pickle.loads(stored()[path]) for path in kept if path.endswith(".html") and path not in changed and stored().get(path)}
+    stored = cache.all_links()
+    links = {path: pickle.loads(stored[path]) for path in kept if path.endswith(".html") and path not in changed and stored.get(path)}
     return check_links({**links, **changed}, paths)
 
 

@@ -120,6 +120,9 @@ class Reader:
             raise BuildError(f"the build cache {self.path} could not be read ({exc}); build again, or with --no-cache") from exc
 
 
+LINKS_ONE_BY_ONE = 500  # pages whose links a build reads one by one before it reads them all (BuildCache.links)
+
+
 class StoredCalls:
     """Macro calls kept by an earlier build (BuildCache.calls): all of them, or those of some
     owners read up front and any other looked up by name when asked for."""
@@ -192,6 +195,8 @@ class BuildCache:
         self.spare: dict[str, PageEntry] = {}
         self._spare_rows: dict[str, PageEntry] = {}  # as stored (see differences)
         self._spare_links: dict[str, bytes] = {}  # the pickled links of the pages among those rows
+        self._links: dict[str, bytes] | None = None  # every page's, once read whole (see links)
+        self._links_asked = 0
         self.inputs = ""  # the digest of every input of the last build (see build.inputs_digest)
         self.plan: dict[str, SetEntry] = {}  # the last build's page sets, by "kind:name" (see build.last_plan)
         self.plan_basis = ""  # what the keys of those pages were computed from (Renderer.key_basis)
@@ -231,11 +236,18 @@ class BuildCache:
             self._trusted = True
 
     def links(self, path: str) -> bytes:
-        """The pickled links and ids of a page as the last build made it (b"" if it has none)."""
+        """The pickled links and ids of a page as the last build made it (b"" if it has none).
+
+        Read one by one for the first pages asked for (a link check after an edit asks for a
+        few dozen), then all at once and kept: after an addition or a deletion the check walks
+        thousands of pages, and a query a page took twice as long as reading them all."""
         if self.reader is None or path not in self.pages:
             return b""
-        rows = self.reader.query("SELECT links FROM links WHERE path = ?", (path,))
-        return rows[0][0] if rows else b""
+        if self._links is None and self._links_asked < LINKS_ONE_BY_ONE:
+            self._links_asked += 1
+            rows = self.reader.query("SELECT links FROM links WHERE path = ?", (path,))
+            return rows[0][0] if rows else b""
+        return self.all_links().get(path, b"")
 
     def spare_links(self, path: str) -> bytes:
         """The same for a page the spare holds in another version than the site's."""
@@ -243,7 +255,9 @@ class BuildCache:
 
     def all_links(self) -> dict[str, bytes]:
         """The pickled links of every page of the site as the last build made it."""
-        return dict(self.reader.query("SELECT path, links FROM links")) if self.reader is not None and self.pages else {}
+        if self._links is None:
+            self._links = dict(self.reader.query("SELECT path, links FROM links")) if self.reader is not None and self.pages else {}
+        return self._links
 
     def outputs_intact(self, out_dir: Path) -> bool:
         """Whether every file the last build wrote is still in `out_dir` as it was written."""
@@ -451,6 +465,8 @@ class BuildCache:
             raise
         self.files, self.pages, self.spare, self._spare_rows, self.inputs = files, pages, spare, spare_rows, inputs
         self._spare_links = spare_links
+        if self._links is not None:  # kept up to date for the next build of this process (serve)
+            self._links = {path: found for path, found in self._links.items() if path in pages} | (links or {})
         self.plan_basis, self.plan = plan_basis, plan_sets
         self.compiled = self.compiled if compiled is None else compiled
         if calls is not None:

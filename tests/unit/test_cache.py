@@ -39,10 +39,24 @@ def test_a_page_s_links_are_read_when_asked_and_follow_it_into_the_spare(tmp_pat
     again.save({}, {**pages, "a/index.html": PageEntry("a2", 2, 2)}, "inputs", spare=again.pages, links={"a/index.html": b"a2 links"})
     third = BuildCache(path, "code")
     assert third.links("a/index.html") == b"a2 links" and third.spare_links("a/index.html") == b"a links"
+    assert again.all_links() == third.all_links()  # read whole once, then kept up to date in memory (serve)
     # A build that changes nothing more keeps the spare as it was, links and all.
     third.save({}, third.pages, "inputs2")
     assert BuildCache(path, "code").spare_links("a/index.html") == b"a links"
     # One that removes a/ drops its links from the site's.
     third.save({}, {"index.html": pages["index.html"]}, "inputs3", spare=third.pages)
     fourth = BuildCache(path, "code")
-    assert fourth.all_links() == {"index.html": b"home links"} and fourth.spare_links("a/index.html") == b"a2 links"
+    assert fourth.all_links() == third.all_links() == {"index.html": b"home links"}
+    assert fourth.spare_links("a/index.html") == b"a2 links"
+
+
+def test_a_build_reads_the_links_of_a_few_pages_one_by_one_and_of_many_all_at_once(tmp_path, monkeypatch):
+    monkeypatch.setattr("generator.cache.LINKS_ONE_BY_ONE", 2)
+    path = tmp_path / "cache.sqlite"
+    pages = {f"{n}/index.html": PageEntry(str(n), n, n) for n in range(4)}
+    BuildCache(path, "code").save({}, pages, "inputs", links={page: page.encode() for page in pages})
+    cache, queries = BuildCache(path, "code"), []
+    real = cache.reader.query
+    monkeypatch.setattr(cache.reader, "query", lambda query, *args: queries.append(query) or real(query, *args))
+    assert [cache.links(page) for page in pages] == [page.encode() for page in pages]
+    assert queries == ["SELECT links FROM links WHERE path = ?"] * 2 + ["SELECT path, links FROM links"]
