@@ -134,9 +134,10 @@ class StoredCalls:
         found = self.rows.get(name)
         if found is None and self.owners is not None and owner not in self.owners:
             try:
-                found = next(iter(self.reader.rows("SELECT html FROM calls WHERE name = ?", (name,))), (None,))[0]
+                rows = self.reader.rows("SELECT html FROM calls WHERE name = ?", (name,))
             except sqlite3.Error:
                 return None  # rendered again
+            found = rows[0][0] if rows else None
         return found
 
 
