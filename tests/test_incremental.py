@@ -14,13 +14,14 @@ import jinja2
 import pytest
 
 from benchmarks import corpus
-from generator.build import TEMPLATES, build, cache_path, check, load_archive, open_cache
+from generator.build import TEMPLATES, build, cache_path, check, load_archive, load_checked, open_cache, plan_outputs, shown_files
 from generator import keys, output, pages, render
 from generator.links import extract_links
 from generator.loader import list_content
 from generator.model import UP_FRONT, Deal, StoredDeal
 from generator.validate import check_file
-from generator.pages import Planner, StandIn
+from generator.pages import Planner, StandIn, site_context
+from generator.render import Renderer
 from generator.errors import BuildError, ContentErrors
 from generator.output import Staging
 from generator.exports import fragments_of
@@ -646,7 +647,8 @@ def test_a_listing_rendered_again_takes_unchanged_rows_from_the_cache(tmp_path, 
 
 def test_a_build_that_renders_a_few_listings_reads_the_kept_rows_of_their_briefs_only(tmp_path):
     """The cache reads up front the kept calls of the owners a build names (the briefs its pages
-    show), and finds any other by name when asked; with no owners, or many, it reads them all."""
+    show), and finds any other by name when asked; with no owners it reads them all. The build
+    names them only while they are fewer than a third of the files."""
     content, out = corpus.write_corpus(tmp_path / "corpus", 60), tmp_path / "site"
     build(content, out, index=False)
     cache = open_cache(out)
@@ -661,4 +663,11 @@ def test_a_build_that_renders_a_few_listings_reads_the_kept_rows_of_their_briefs
     assert stored.get(name + "\x1fmore", owner) is None  # one of its owner's that was never kept
     assert set(cache.calls(basis).rows) == set(cache.calls(basis, {o for _, o, _ in rows}).rows) == {n for n, _, _ in rows}
     assert cache.calls("another basis", {owner}).get(name, owner) is None
+    assert cache.owners_read_apart(basis) == len(cache.files) // 3 > 0 == cache.owners_read_apart("another basis")
+    archive, known, _ = load_checked(list_content(content))
+    renderer = Renderer(TEMPLATES, site_context(archive), known)
+    outputs = plan_outputs(Planner().plan(archive, renderer.key_basis), renderer, known, TEMPLATES, Planner())
+    listing = [o for o in outputs if o.path == "deals/index.html"]
+    assert shown_files(listing, known, len(known)) == {known[id(deal)] for deal in listing[0].page.context["listed"]}
+    assert shown_files(outputs, known, 10) is None  # past the limit: the whole table is read
 

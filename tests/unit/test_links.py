@@ -100,6 +100,6 @@ def test_a_rebuild_finds_an_unchanged_page_linking_to_a_file_it_removed(tmp_path
                links={path: pickle.dumps(links) for path, links in site().items()})
     outputs = [Output("index.html", "key-index.html"), Output("a/index.html", "key-a/index.html")]
     kept = {o.path: cache.pages[o.path] for o in outputs}
-    errors = check_site_links(outputs, kept, {}, BuildCache(tmp_path / "cache.sqlite", "code"))
+    errors = check_site_links(outputs, kept, {}, BuildCache(tmp_path / "cache.sqlite", "code"), [])
     assert [(e.path, e.message) for e in errors] == [("site/index.html", '"/b/" points to no page of the site'),
                                                      ("site/a/index.html", '"/b/#background" points to no page of the site')]
