@@ -430,19 +430,20 @@ def inputs_digest(listing: tuple[list[Listed], list], templates: Path, index: bo
 
 
 def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: int | None,
-         cache: BuildCache, commit: bool, progress: Progress, previous_dir: Path | None = None,
-         planner: Planner | None = None) -> BuildResult:
+         cache: BuildCache, commit: bool, progress: Progress, clock: Stopwatch,
+         previous_dir: Path | None = None, planner: Planner | None = None) -> BuildResult:
     """The pipeline into `out_dir`, reusing from `previous_dir` (the site `cache` describes; by
     default `out_dir` itself) what is unchanged, and from `planner` the pages of its last plan
-    that no change touched. Without `commit`, nothing is swapped or saved."""
+    that no change touched. Without `commit`, nothing is swapped or saved. `clock` was started
+    by the caller, before it opened the cache."""
     previous_dir, planner = previous_dir or out_dir, planner or Planner()
-    clock = Stopwatch()
     listing = list_content(content_dir)
     inputs = inputs_digest(listing, templates, index) if commit else ""
     if commit and inputs == cache.inputs and cache.outputs_intact(out_dir):
         html = sum(path.endswith(".html") for path in cache.pages)
         files = len(cache.pages) - (INDEX_FOLDER in cache.pages)
-        return BuildResult(html, files, 0, None, clock.total(), {"inputs": clock.total()}, ("nothing changed",))
+        clock.lap("inputs")
+        return BuildResult(html, files, 0, None, clock.total(), clock.stages, ("nothing changed",))
     # The site this build replaces is kept as the spare if the cache will say what it holds; a
     # reused spare is listed, or without one the site is linked into the staging folder, by
     # another process while the build loads and plans.
@@ -537,10 +538,12 @@ def build(content_dir: Path, out_dir: Path, templates: Path = TEMPLATES, index: 
     """Build the site into `out_dir`, redoing only what changed; on any error `out_dir` is left as it was.
 
     A process that builds again and again (serve) passes the same `cache` and `planner`, kept in memory."""
+    clock = Stopwatch()  # the time reported is the time waited, reading the cache included
     with output_locked(out_dir), collector_paused():  # reading the cache too: 50,000 rows at 10,000 briefs
         cache = cache or open_cache(out_dir, use_cache)
+        clock.lap("cache")
         result = _run(content_dir, out_dir, templates, index, jobs, cache, commit=True, progress=progress,
-                      planner=planner)
+                      clock=clock, planner=planner)
     dropped, cache.dropped = cache.dropped, ""  # said once
     return replace(result, notes=(dropped, *result.notes)) if dropped else result
 
@@ -551,8 +554,10 @@ def check(content_dir: Path, templates: Path = TEMPLATES, jobs: int | None = Non
 
     With `site_dir`, the cache of the site built there spares re-checking files and re-rendering
     pages that have not changed since (their links are checked from the cache); it is only read."""
+    clock = Stopwatch()
     with tempfile.TemporaryDirectory(prefix="archive-check-") as scratch, collector_paused():
         cache = open_cache(site_dir) if site_dir else BuildCache(None, "")
+        clock.lap("cache")
         result = _run(content_dir, Path(scratch) / "site", templates, False, jobs, cache, commit=False,
-                      progress=progress, previous_dir=site_dir)
+                      progress=progress, clock=clock, previous_dir=site_dir)
     return replace(result, notes=(cache.dropped, *result.notes)) if cache.dropped else result
