@@ -190,6 +190,9 @@ def test_long_listings_are_split_into_pages(content, monkeypatch):
     first, second = files["deals/index.html"].decode(), files["deals/page/2/index.html"].decode()
     assert first.count('<td data-label="Brief">') == 2 and second.count('<td data-label="Brief">') == 1
     assert '<a href="/deals/page/2/">2</a>' in first and '<span aria-current="page">2</span>' in second
+    assert 'rel="prev"' not in first and re.search(r'<a href="/deals/page/2/" rel="next">Next', first)
+    assert re.search(r'<a href="/deals/" rel="prev"><span aria-hidden="true">‹ </span>Previous', second)
+    assert "Rows 3–3. Download every brief" in second  # one space between the sentences
     norway = files["countries/norway/index.html"].decode()
     assert '<a href="/countries/norway/imports/">All 2 briefs with Norway as recipient</a>' not in norway  # 2 fit
     monkeypatch.setattr(generator.pages, "PER_PAGE", 1)

@@ -13,6 +13,7 @@ import pytest
 from generator.build import build
 
 ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 # Chromium's own background traffic is refused on a closed network; these flags keep it quiet.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -77,3 +78,17 @@ def page(browser):
     tab = context.new_page()
     yield tab
     context.close()
+
+
+def axe_violations(browser, url: str, wait_for: str | None = None) -> list:
+    """axe-core's WCAG 2.1 A/AA and best-practice violations on a page: (rule, help, first nodes)."""
+    # axe is injected as an inline script, which the site's own CSP rightly forbids.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(url)
+    if wait_for:
+        page.wait_for_selector(wait_for)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']})")
+    context.close()
+    return [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ROOT
+from tests.browser.conftest import AXE, ROOT, axe_violations
 
 pytestmark = pytest.mark.browser
 
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 # One page of every kind, in the real archive.
 PAGES = ["/", "/deals/", "/deals/2005-russia-iran-tor-m1/", "/deals/russia-iran-9m338/", "/countries/",
@@ -35,14 +34,4 @@ def test_every_page_is_valid_html(real_site_dir: Path):
 
 @pytest.mark.parametrize("path", PAGES)
 def test_no_accessibility_violations(browser, real_site, path):
-    # axe is injected as an inline script, which the site's own CSP rightly forbids.
-    context = browser.new_context(bypass_csp=True)
-    page = context.new_page()
-    page.goto(real_site + path)
-    if "?q=" in path:
-        page.wait_for_selector(".pagefind-ui__result-link")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']})")
-    violations = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
-    context.close()
-    assert violations == []
+    assert axe_violations(browser, real_site + path, ".pagefind-ui__result-link" if "?q=" in path else None) == []

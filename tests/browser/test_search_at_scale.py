@@ -1,4 +1,5 @@
-"""Search still finds the right brief in an archive of 10,000 (synthetic) briefs.
+"""Search still finds the right brief in an archive of 10,000 (synthetic) briefs, and the long
+listings' pagers lead from page to page.
 
 Slow (about a minute and a half: the build and Pagefind's indexing), but it runs in CI: the
 scale issue asks that search keeps working at archive size, not only on the real content."""
@@ -12,7 +13,7 @@ import pytest
 
 from benchmarks.corpus import write_corpus
 from generator.build import build
-from tests.browser.conftest import serve
+from tests.browser.conftest import axe_violations, serve
 from tests.browser.test_search import RESULT_TITLE, search, wait_for_results
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -55,3 +56,18 @@ def test_the_recipient_filter_narrows_ten_thousand_briefs(page, large_site):
     page.fill(".pagefind-ui__search-input", "Brief 7321")
     assert wait_for_results(page, after).startswith("1 result")
     assert page.locator(RESULT_TITLE).first.inner_text().startswith("[Synthetic] Brief 7321:")
+
+
+def test_a_long_listing_shows_a_short_pager_that_leads_from_page_to_page(browser, page, large_site):
+    base, _ = large_site
+    assert axe_violations(browser, f"{base}/deals/page/20/") == []
+    page.goto(f"{base}/deals/page/20/")
+    pager = page.locator("nav.pager").first
+    shown = [text.split()[0] for text in pager.locator("li").all_inner_texts()]
+    assert shown == ["‹", "1", "…", "18", "19", "20", "21", "22", "…", "50", "Next"]  # 10,000 briefs, 200 a page
+    pager.get_by_role("link", name="Next page").click()
+    page.wait_for_url("**/deals/page/21/")
+    assert page.locator('nav.pager [aria-current="page"]').first.inner_text() == "21"
+    page.locator("nav.pager").first.get_by_role("link", name="50", exact=True).click()
+    page.wait_for_url("**/deals/page/50/")
+    assert page.locator("nav.pager").first.get_by_role("link", name="Next page").count() == 0
