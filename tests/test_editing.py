@@ -113,7 +113,7 @@ def test_quiet_prints_nothing_and_verbose_prints_each_stage(content):
     verbose = run("build", "--no-index", "--verbose", cwd=content.parent)
     lines = verbose.stdout.splitlines()
     assert lines[0].startswith("Built 42 files")
-    assert [line.split()[0] for line in lines[1:]] == ["load", "plan", "link", "render", "links", "index", "save"]
+    assert [line.split()[0] for line in lines[1:]] == ["cache", "load", "plan", "link", "render", "links", "index", "save"]
     both = run("build", "--quiet", "--verbose", cwd=content.parent)
     assert both.returncode == 2
 
