@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import marshal
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import jinja2
 from markupsafe import Markup, escape
@@ -188,7 +188,7 @@ class Renderer:
         self._stored: StoredCalls | None = None
         self.shown_files: set[str] | None = None  # the files (as `known` names them) of what the pages to render show
         self.new_calls: dict[str, tuple[str, str]] = {}  # rendered here, for the cache: name -> (owner, HTML)
-        self.env.globals["cached"] = self.cached
+        self.env.globals.update(cached=self.cached, cached_each=self.cached_each)
 
     def cached(self, macro: str, *args) -> Markup:
         """`{{ cached("deal_row", deal, ...) }}`: a macro of macros.html, rendered once per arguments.
@@ -198,6 +198,12 @@ class Renderer:
         if found is None:
             found = self._calls[key] = (args, self._stored_or_rendered(macro, args))
         return found[1]
+
+    def cached_each(self, macro: str, items: Sequence, *args) -> Markup:
+        """`{{ cached_each("deal_row", listed, ...) }}`: `cached(macro, item, ...)` for each item,
+        one a line. A loop in the template paid Jinja's call and escaping on every row: 6-9 µs a
+        row, of 10,000 rows on the listing pages an addition shifts at 10,000 briefs."""
+        return Markup("\n".join([self.cached(macro, item, *args) for item in items]))
 
     def _stored_or_rendered(self, macro: str, args: tuple) -> Markup:
         # Named only for the cache: at 10,000 briefs a cold build's workers would otherwise send
