@@ -1,8 +1,10 @@
-"""Unit tests for pages.py's page numbers: what a long listing's pager shows."""
+"""Unit tests for pages.py: what a long listing's pager shows; which briefs are nearest in time."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from generator.pages import pager_numbers
+from generator.pages import nearest, pager_numbers
 
 
 @pytest.mark.parametrize("number, count, shown", [
@@ -29,3 +31,13 @@ def test_every_page_of_a_long_listing_is_one_step_from_a_shown_one():
             assert numbers == sorted(set(numbers)) and numbers[0] == 1 and numbers[-1] == count and number in numbers
             assert all(page is not None or (shown[i + 1] - shown[i - 1] > 2) for i, page in enumerate(shown))
             assert len(shown) <= 9
+
+
+@given(years=st.lists(st.integers(0, 12), max_size=40), year=st.integers(0, 12), count=st.integers(1, 6),
+       excluded=st.sets(st.integers(0, 39), max_size=10))
+def test_the_nearest_briefs_are_those_a_full_ranking_puts_first(years, year, count, excluded):
+    # Years in a narrow range, so many briefs tie on their distance and the slug decides.
+    entries = sorted((y, f"brief-{i:02d}", object()) for i, y in enumerate(years))
+    excluded = {f"brief-{i:02d}" for i in excluded}
+    ranked = sorted((abs(y - year), slug, brief) for y, slug, brief in entries if slug not in excluded)
+    assert nearest(entries, year, count, excluded) == ranked[:count]
