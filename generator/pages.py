@@ -12,7 +12,7 @@ import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from operator import attrgetter, is_
-from typing import TYPE_CHECKING, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Collection, Iterable, NamedTuple
 
 from generator.archive import Archive, deal_sort_key
 from generator.errors import BuildError
@@ -253,11 +253,28 @@ class DealIndex:
         self.by_pair = _ByPair(archive.exports)
         self.by_system = _BySystem(archive.deals_by_system)
 
-    def neighbours(self, deal: Deal) -> set[str]:
-        """Every brief whose page could show `deal`, or change when it changes."""
+    def neighbours(self, deal: Deal, changed: Collection[str]) -> set[str]:
+        """Every brief whose page could show `deal`, or change when it changes, in an archive that
+        differs from this one only in the `changed` briefs: those of its pair of parties, those
+        it names as related or that name it, and those of its system among whose similar briefs
+        it could rank (at 10,000 briefs a system may have a thousand, and few of them show it)."""
         return ({d.slug for d in self.by_pair[(deal.supplier, deal.recipient)]}
-                | {slug for _, slug, _ in self.by_system[deal.system]}
+                | {slug for _, slug, other in self.by_system[deal.system] if self.could_suggest(other, deal, changed)}
                 | {d.slug for d in self.backlinks[deal.slug]} | set(deal.related))
+
+    def could_suggest(self, viewer: Deal, deal: Deal, changed: Collection[str]) -> bool:
+        """Whether `deal`, of `viewer`'s system, could be among `viewer`'s similar briefs: whether it
+        would rank among the nearest by year (see similar_deals) in the room `viewer`'s own pair of
+        parties leaves, against the briefs that are not `changed`. Leaving out the changed briefs
+        can only widen the room and the reach, never hide a brief that could show."""
+        excluded = {viewer.slug, *viewer.related, *changed}
+        pair = [d.slug for d in self.by_pair[(viewer.supplier, viewer.recipient)] if d.slug not in excluded]
+        room = SIMILAR_SHOWN - len(pair)
+        if room <= 0:
+            return False
+        year = viewer.order_year or 0
+        rivals = nearest(self.by_system[viewer.system], year, room, excluded.union(pair))
+        return len(rivals) < room or (abs((deal.order_year or 0) - year), deal.slug) < rivals[-1][:2]
 
 
 def deal_page_set(archive: Archive, index: DealIndex, deal: Deal) -> list[Page]:
@@ -494,7 +511,7 @@ def touched(changed: dict[str, list[Deal]], index: DealIndex) -> set[tuple[str, 
     for versions in changed.values():
         for deal in versions:
             todo |= {("party", deal.supplier), ("party", deal.recipient), ("system", deal.system)}
-            todo |= {("deal", other) for other in index.neighbours(deal)}
+            todo |= {("deal", other) for other in index.neighbours(deal, changed)}
     return todo
 
 

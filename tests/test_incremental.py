@@ -359,6 +359,34 @@ def test_a_rebuild_plans_only_what_a_change_touches_and_what_a_fresh_build_would
         assert_same_as_cold(content, templates, out, tmp_path)
 
 
+@pytest.mark.parametrize("kept", [True, False], ids=["planner kept (serve)", "plan from the cache (command line)"])
+def test_a_change_in_a_large_system_plans_only_the_briefs_that_could_suggest_it(tmp_path, monkeypatch, kept):
+    """80 briefs of one system, between 12 parties: most pairs hold one brief, so the similar briefs
+    of each come from the system. A brief's change touches the few whose five it could be among."""
+    monkeypatch.setattr(corpus, "PARTY_COUNT", 12)
+    monkeypatch.setattr(corpus, "SYSTEM_COUNT", 1)
+    content, out = corpus.write_corpus(tmp_path / "one-system", 80), tmp_path / "site"
+    deals = content / "deals"
+    cache, planner = open_cache(out), Planner()
+    build(content, out, index=False, cache=cache, planner=planner)
+    changes = [
+        lambda: replace_line(deals / "synthetic-00007.md", r"^summary: ", "summary: Edited. "),
+        lambda: replace_line(deals / "synthetic-00007.md", r"^(ordered:\n(?:  .*\n)*?  date: )\d+", r"\g<1>1989"),
+        lambda: replace_line(deals / "synthetic-00030.md", r'^title: "', 'title: "Retitled '),
+        lambda: (deals / "synthetic-00080.md").write_text(
+            (deals / "synthetic-00002.md").read_text().replace("[Synthetic] Brief 2", "[Synthetic] Brief 80")),
+        lambda: unreferenced(deals).unlink(),
+    ]
+    for change in changes:
+        change()
+        if not kept:
+            cache, planner = open_cache(out), Planner()
+            render.MACRO_CALLS.for_basis("")
+        build(content, out, index=False, cache=cache, planner=planner)
+        assert planner.planned < 30, "not every brief of the system"  # deal sets, and the parties' and the system's
+        assert_same_as_cold(content, templates=TEMPLATES, out=out, tmp_path=tmp_path)
+
+
 def test_a_kept_planner_keeps_the_listing_pages_a_change_leaves_alone(dense_archive, tmp_path, monkeypatch):
     monkeypatch.setattr(pages, "PER_PAGE", 10)  # the 60 briefs over six pages of /deals/
     content, out = dense_archive, tmp_path / "site"
