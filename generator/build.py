@@ -446,9 +446,12 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         return BuildResult(html, files, 0, None, clock.total(), clock.stages, ("nothing changed",))
     # The site this build replaces is kept as the spare if the cache will say what it holds; a
     # reused spare is listed, or without one the site is linked into the staging folder, by
-    # another process while the build loads and plans.
-    with Staging(out_dir, cache.spare if commit else None, keep_replaced=cache.path is not None,
-                 site=cache.pages if commit else None) as staging:
+    # another process while the build loads and plans. A build that only indexes the last one's
+    # pages (serve, once the editor pauses) keeps the spare as it is: its pages from before that
+    # build are what undoing the change needs (a deletion after an addition renders no page).
+    reindex = commit and index and bool(cache.inputs) and cache.inputs == inputs_digest(listing, templates, False)
+    with Staging(out_dir, cache.spare if commit and not reindex else None, keep_replaced=cache.path is not None,
+                 site=cache.pages if commit else None, keep_spare=reindex) as staging:
         archive, known, file_entries = load_checked(listing, cache, jobs, progress)
         if commit and not index:  # the search index it keeps: by another process while it plans and renders
             staging.mirror_ahead(INDEX_FOLDER)
@@ -501,7 +504,8 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0)
     elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():  # kept: linked or held as it was
         page_entries[INDEX_FOLDER] = previous[INDEX_FOLDER]
-    cache.save(file_entries, page_entries, inputs, spare=previous if replaced else {}, spans=spans,
+    spare = None if reindex else previous if replaced else {}  # None: as it was
+    cache.save(file_entries, page_entries, inputs, spare=spare, spans=spans,
                plan=recorded_plan(planner, renderer.key_basis), compiled=COMPILED.marshalled(),
                calls=(renderer.key_basis, renderer.new_calls), links=new_links(taken_back, rendered, cache))
     clock.lap("save")

@@ -271,6 +271,26 @@ def test_the_search_index_follows_the_site_through_the_spare(content, tmp_path, 
     assert (out / "pagefind" / "pagefind-entry.json").is_file()
 
 
+def test_indexing_again_keeps_the_spare_so_an_undone_change_renders_nothing(content, tmp_path):
+    """serve indexes the site again once the editor pauses. That build only indexes: it stages a
+    linked copy of the site and leaves the spare, which holds the pages from before the change."""
+    out = tmp_path / "site"
+    spare = out.with_name(".site.spare")
+    build(content, out)
+    edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
+    build(content, out, index=False)
+    before = snapshot(spare)
+    assert "A synthetic brief" in (spare / "deals/2001-norway-chile-fixture-sam/index.html").read_text()
+    assert build(content, out).indexed  # the pause: the site indexed again
+    assert snapshot(spare) == before and (out / "pagefind/pagefind-entry.json").is_file()
+    edit(content / BRIEF, "summary: An edited synthetic brief", "summary: A synthetic brief")  # undone
+    undone = build(content, out, index=False)
+    assert undone.rendered == 0  # every page taken back from the spare
+    cold = tmp_path / "cold"
+    build(content, cold, index=False, use_cache=False)
+    assert {path: data for path, data in snapshot(out).items() if not path.startswith("pagefind/")} == snapshot(cold)
+
+
 def test_a_rebuild_that_removes_an_anchor_an_unchanged_page_links_to_fails(project):
     content, templates, out = project
     edit(templates / "about.html", "</h1>", '</h1><p><a href="/deals/2001-norway-chile-fixture-sam/#facts">Facts</a></p>')
