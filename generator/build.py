@@ -15,7 +15,7 @@ import hashlib
 import pickle
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -38,7 +38,7 @@ from generator.pages import LastPlan, Page, Planner, StandIn, recorded_sets, sit
 from generator.parallel import parallel_map
 from generator.progress import silent
 from generator.render import COMPILED, Renderer, static_files
-from generator.search import INDEX_FOLDER, index_site
+from generator.search import INDEX_FOLDER, index_in_place, index_site
 from generator.validate import Checked, check_file, combine
 
 # progress(stage, done, total): told as each stage starts (done=0) and moves on, for a display.
@@ -446,12 +446,15 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         return BuildResult(html, files, 0, None, clock.total(), clock.stages, ("nothing changed",))
     # The site this build replaces is kept as the spare if the cache will say what it holds; a
     # reused spare is listed, or without one the site is linked into the staging folder, by
-    # another process while the build loads and plans. A build that only indexes the last one's
-    # pages (serve, once the editor pauses) keeps the spare as it is: its pages from before that
-    # build are what undoing the change needs (a deletion after an addition renders no page).
+    # another process while the build loads and plans.
+    stage = lambda: Staging(out_dir, cache.spare if commit else None, keep_replaced=cache.path is not None,
+                            site=cache.pages if commit else None)
+    # A build that only indexes what the last one made (serve, once the editor pauses) swaps in
+    # the new index alone: through the spare, it made the spare a copy of the site, and lost the
+    # pages from before the last change, which undoing that change needs.
     reindex = commit and index and bool(cache.inputs) and cache.inputs == inputs_digest(listing, templates, False)
-    with Staging(out_dir, cache.spare if commit and not reindex else None, keep_replaced=cache.path is not None,
-                 site=cache.pages if commit else None, keep_spare=reindex) as staging:
+    with ExitStack() as stack:
+        staging = None if reindex else stack.enter_context(stage())
         archive, known, file_entries = load_checked(listing, cache, jobs, progress)
         if commit and not index:  # the search index it keeps: by another process while it plans and renders
             staging.mirror_ahead(INDEX_FOLDER)
@@ -471,6 +474,16 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
             # next build takes the fast path above instead of checking these files again.
             cache.save(file_entries, previous, inputs)
             return BuildResult(html_pages, len(outputs), 0, None, clock.total(), clock.stages, ("nothing changed",))
+        if reindex and same_keys(outputs, previous) and cache.outputs_intact(out_dir):
+            progress("indexing", 0, html_pages)
+            indexed = index_in_place(out_dir)
+            progress("indexing", html_pages, html_pages)
+            clock.lap("index")
+            cache.save(file_entries, {**previous, INDEX_FOLDER: PageEntry(index_key, 0, 0)}, inputs)
+            clock.lap("save")
+            return BuildResult(html_pages, len(outputs), 0, indexed, clock.total(), clock.stages)
+        if staging is None:  # a re-index of a site changed by hand since: staged after all
+            staging = stack.enter_context(stage())
         kept = reuse_unchanged(staging, outputs, cache, previous_dir, commit)
         todo = [o for o in outputs if o.path not in kept]
         if any(type(o.page) is StandIn for o in todo):
@@ -504,8 +517,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0)
     elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():  # kept: linked or held as it was
         page_entries[INDEX_FOLDER] = previous[INDEX_FOLDER]
-    spare = None if reindex else previous if replaced else {}  # None: as it was
-    cache.save(file_entries, page_entries, inputs, spare=spare, spans=spans,
+    cache.save(file_entries, page_entries, inputs, spare=previous if replaced else {}, spans=spans,
                plan=recorded_plan(planner, renderer.key_basis), compiled=COMPILED.marshalled(),
                calls=(renderer.key_basis, renderer.new_calls), links=new_links(taken_back, rendered, cache))
     clock.lap("save")

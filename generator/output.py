@@ -40,16 +40,12 @@ class Staging:
     site), the spare becomes the staging folder; `holding` says which files it already has.
     Without a spare, but with `site` (the entries for the files of `out_dir`), the staging folder
     starts as a copy of the site made of hard links, by another process while the build goes on.
-    With `keep_replaced`, the site the commit replaces becomes the spare; otherwise it is deleted.
-    With `keep_spare` (and `site`), the spare is left as it is: the staging folder is such a copy
-    of the site, and the site it replaces is deleted. A build that only indexes the site again
-    keeps so the version before last that the spare holds, which the next change may return to."""
+    With `keep_replaced`, the site the commit replaces becomes the spare; otherwise it is deleted."""
 
     def __init__(self, out_dir: Path, spare: dict[str, PageEntry] | None = None, keep_replaced: bool = False,
-                 site: dict[str, PageEntry] | None = None, keep_spare: bool = False):
+                 site: dict[str, PageEntry] | None = None):
         self.out_dir = out_dir.resolve()
-        self.keep_replaced = keep_replaced and not keep_spare
-        self.keep_spare = keep_spare
+        self.keep_replaced = keep_replaced
         self.folder = self.sibling(f"staging-{os.getpid()}")
         self.spare_folder = self.sibling("spare")
         self._manifest = spare or {}
@@ -73,12 +69,12 @@ class Staging:
         for pattern in ("previous-*", "staging-*"):
             for leftover in self.out_dir.parent.glob(f".{self.out_dir.name}.{pattern}"):
                 remove_in_background(leftover)
-        if self._manifest and self.spare_folder.is_dir() and not self.keep_spare:
+        if self._manifest and self.spare_folder.is_dir():
             self._guard(os.replace, self.spare_folder, self.folder)  # a build that dies here leaves no spare
             self._listing = Helper(walk, self.folder)  # read when first needed: the build goes on meanwhile
             self._reused = self._shared = True
         else:
-            if self.spare_folder.exists() and not self.keep_spare:  # its contents are unknown: not worth sorting out
+            if self.spare_folder.exists():  # its contents are unknown: not worth sorting out
                 retire(self.spare_folder, self.out_dir)
             self._guard(self.folder.mkdir, parents=True)
             if self._site and self.out_dir.is_dir():
@@ -203,28 +199,26 @@ class Staging:
         self._guard(mirror_tree, self._source + relative, self._target + relative)
 
     def commit(self) -> None:
-        """Swap the staging folder in as the output folder; the replaced site becomes the spare
-        (with `keep_replaced`) or is deleted."""
+        """Swap the staging folder in as the output folder; the replaced site becomes the spare."""
         if not self.out_dir.exists():
             self._guard(os.replace, self.folder, self.out_dir)
             return
-        replaced = self.spare_folder if self.keep_replaced else self.sibling(f"previous-{os.urandom(6).hex()}")
         if self._guard(exchange, self.folder, self.out_dir):
             try:
-                os.replace(self.folder, replaced)
+                os.replace(self.folder, self.spare_folder)
             except OSError:
                 return  # the new site is in place; without a spare the next build starts afresh
         else:
             # No atomic exchange here (not Linux, or a file system without it): two renames,
             # with a moment between them when there is no site.
-            self._guard(os.replace, self.out_dir, replaced)
+            self._guard(os.replace, self.out_dir, self.spare_folder)
             try:
                 self._guard(os.replace, self.folder, self.out_dir)
             except BuildError:
-                os.replace(replaced, self.out_dir)  # put the previous site back
+                os.replace(self.spare_folder, self.out_dir)  # put the previous site back
                 raise
         if not self.keep_replaced:
-            remove_in_background(replaced)
+            retire(self.spare_folder, self.out_dir)
 
 
 def _size_and_mtime(entry: os.DirEntry) -> tuple[int, int]:

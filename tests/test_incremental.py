@@ -272,8 +272,8 @@ def test_the_search_index_follows_the_site_through_the_spare(content, tmp_path, 
 
 
 def test_indexing_again_keeps_the_spare_so_an_undone_change_renders_nothing(content, tmp_path):
-    """serve indexes the site again once the editor pauses. That build only indexes: it stages a
-    linked copy of the site and leaves the spare, which holds the pages from before the change."""
+    """serve indexes the site again once the editor pauses. That build only indexes: it swaps the
+    new index in alone and leaves the spare, which holds the pages from before the change."""
     out = tmp_path / "site"
     spare = out.with_name(".site.spare")
     build(content, out)
@@ -281,8 +281,11 @@ def test_indexing_again_keeps_the_spare_so_an_undone_change_renders_nothing(cont
     build(content, out, index=False)
     before = snapshot(spare)
     assert "A synthetic brief" in (spare / "deals/2001-norway-chile-fixture-sam/index.html").read_text()
+    site_pages = {path: data for path, data in snapshot(out).items() if not path.startswith("pagefind/")}
     assert build(content, out).indexed  # the pause: the site indexed again
     assert snapshot(spare) == before and (out / "pagefind/pagefind-entry.json").is_file()
+    assert {path: data for path, data in snapshot(out).items() if not path.startswith("pagefind/")} == site_pages
+    assert not list(out.parent.glob(".site.index-*"))  # the new index is in place, the old one going
     edit(content / BRIEF, "summary: An edited synthetic brief", "summary: A synthetic brief")  # undone
     undone = build(content, out, index=False)
     assert undone.rendered == 0  # every page taken back from the spare
