@@ -414,11 +414,12 @@ def new_links(taken_back: list[str], rendered: dict[str, Written], cache: BuildC
     return {path: cache.spare_links(path) for path in taken_back} | {path: written.pickled_links for path, written in rendered.items()}
 
 
-def inputs_digest(listing: tuple[list[Listed], list], templates: Path, index: bool) -> str:
-    """A digest of every input's name, size and mtime (content, templates, options): when it is
-    the last build's and that build's output is intact, there is nothing to do."""
+def inputs_digest(listing: tuple[list[Listed], list], templates: Path) -> str:
+    """A digest of every input file's name, size and mtime (content, templates): with the options
+    (see _run), when it is the last build's and that build's output is intact, there is nothing
+    to do."""
     listed, errors = listing
-    digest = hashlib.sha256(f"index={index}".encode())
+    digest = hashlib.sha256()
     for item in listed:
         digest.update(f"{item.path}\0{item.size}\0{item.mtime_ns}\n".encode())
     for error in errors:  # misnamed files: the build fails, but they are inputs all the same
@@ -438,7 +439,8 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
     by the caller, before it opened the cache."""
     previous_dir, planner = previous_dir or out_dir, planner or Planner()
     listing = list_content(content_dir)
-    inputs = inputs_digest(listing, templates, index) if commit else ""
+    sources = inputs_digest(listing, templates) if commit else ""
+    inputs = f"{sources} index={index}" if commit else ""
     if commit and inputs == cache.inputs and cache.outputs_intact(out_dir):
         html = sum(path.endswith(".html") for path in cache.pages)
         files = len(cache.pages) - (INDEX_FOLDER in cache.pages)
@@ -452,7 +454,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
     # A build that only indexes what the last one made (serve, once the editor pauses) swaps in
     # the new index alone: through the spare, it made the spare a copy of the site, and lost the
     # pages from before the last change, which undoing that change needs.
-    reindex = commit and index and bool(cache.inputs) and cache.inputs == inputs_digest(listing, templates, False)
+    reindex = commit and index and cache.inputs == f"{sources} index=False"
     with ExitStack() as stack:
         staging = None if reindex else stack.enter_context(stage())
         archive, known, file_entries = load_checked(listing, cache, jobs, progress)
