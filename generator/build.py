@@ -33,7 +33,7 @@ from generator.keys import page_key
 from generator.links import Links, check_changed_links, check_links, extract_links
 from generator.loader import Listed, list_content
 from generator.model import Deal
-from generator.output import Staging
+from generator.output import Staging, refresh_spare
 from generator.pages import LastPlan, Page, Planner, StandIn, recorded_sets, site_context
 from generator.parallel import parallel_map
 from generator.progress import silent
@@ -479,6 +479,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         if reindex and same_keys(outputs, previous) and cache.outputs_intact(out_dir):
             progress("indexing", 0, html_pages)
             indexed = index_in_place(out_dir)
+            refresh_spare(out_dir, INDEX_FOLDER)  # the next rebuild, staged in the spare, has it then
             progress("indexing", html_pages, html_pages)
             clock.lap("index")
             cache.save(file_entries, {**previous, INDEX_FOLDER: PageEntry(index_key, 0, 0)}, inputs)

@@ -280,6 +280,21 @@ def mirror_tree(source: str, target: str) -> list[str]:
     return linked
 
 
+def refresh_spare(out_dir: Path, relative: str) -> None:
+    """Make the spare's folder `relative` hold what the site's holds (mirror_tree), if there is a
+    spare. For the search index after a re-index, which serve makes while the editor pauses: the
+    next rebuild, staged in the spare, then has no index to link. In serve at 10,000 briefs on
+    disk, it linked 10,561 files there while the disk wrote the new index back, and an addition
+    took 1.41-2.21 s instead of 1.08-1.38 s. Nothing relies on the spare's copy: every build
+    mirrors the site's index into its staging folder, or indexes afresh."""
+    spare = Staging(out_dir).spare_folder
+    if spare.is_dir() and (out_dir / relative).is_dir():
+        try:
+            mirror_tree(str(out_dir / relative), str(spare / relative))
+        except OSError:
+            pass  # the next build mirrors it
+
+
 def link_or_copy(source: str, target: str) -> None:
     """A hard link to `source` at `target`; a copy where the file system cannot link."""
     try:

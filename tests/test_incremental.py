@@ -273,25 +273,37 @@ def test_the_search_index_follows_the_site_through_the_spare(content, tmp_path, 
 
 def test_indexing_again_keeps_the_spare_so_an_undone_change_renders_nothing(content, tmp_path):
     """serve indexes the site again once the editor pauses. That build only indexes: it swaps the
-    new index in alone and leaves the spare, which holds the pages from before the change."""
+    new index in alone and leaves the spare's pages, from before the change; the spare gets the
+    new index too (hard links), so the next rebuild, staged in it, has none to link."""
     out = tmp_path / "site"
     spare = out.with_name(".site.spare")
     build(content, out)
     edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
     build(content, out, index=False)
-    before = snapshot(spare)
+    spare_pages = pages_of(spare)
     assert "A synthetic brief" in (spare / "deals/2001-norway-chile-fixture-sam/index.html").read_text()
-    site_pages = {path: data for path, data in snapshot(out).items() if not path.startswith("pagefind/")}
+    site_pages = pages_of(out)
+    old_index = inodes(out / "pagefind")
     assert build(content, out).indexed  # the pause: the site indexed again
-    assert snapshot(spare) == before and (out / "pagefind/pagefind-entry.json").is_file()
-    assert {path: data for path, data in snapshot(out).items() if not path.startswith("pagefind/")} == site_pages
+    assert pages_of(spare) == spare_pages and (out / "pagefind/pagefind-entry.json").is_file()
+    assert pages_of(out) == site_pages
+    assert inodes(spare / "pagefind") == inodes(out / "pagefind") != old_index
     assert not list(out.parent.glob(".site.index-*"))  # the new index is in place, the old one going
     edit(content / BRIEF, "summary: An edited synthetic brief", "summary: A synthetic brief")  # undone
     undone = build(content, out, index=False)
     assert undone.rendered == 0  # every page taken back from the spare
     cold = tmp_path / "cold"
     build(content, cold, index=False, use_cache=False)
-    assert {path: data for path, data in snapshot(out).items() if not path.startswith("pagefind/")} == snapshot(cold)
+    assert pages_of(out) == snapshot(cold)
+
+
+def pages_of(site: Path) -> dict[str, bytes]:
+    """A site's files, its search index aside."""
+    return {path: data for path, data in snapshot(site).items() if not path.startswith("pagefind/")}
+
+
+def inodes(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
 
 
 def test_a_rebuild_that_removes_an_anchor_an_unchanged_page_links_to_fails(project):
