@@ -284,8 +284,8 @@ def refresh_spare(out_dir: Path, relative: str) -> None:
     """Make the spare's folder `relative` hold what the site's holds (mirror_tree), if there is a
     spare. For the search index after a re-index, which serve makes while the editor pauses: the
     next rebuild, staged in the spare, then has no index to link. In serve at 10,000 briefs on
-    disk, it linked 10,561 files there while the disk wrote the new index back, and an addition
-    took 1.41-2.21 s instead of 1.08-1.38 s. Nothing relies on the spare's copy: every build
+    disk, that rebuild used to link 10,561 files while the disk wrote the new index back: an
+    addition took 1.41-2.21 s, now 1.08-1.38 s. Nothing relies on the spare's copy: every build
     mirrors the site's index into its staging folder, or indexes afresh."""
     spare = Staging(out_dir).spare_folder
     if spare.is_dir() and (out_dir / relative).is_dir():
