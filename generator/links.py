@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from typing import Callable
+from typing import Callable, Collection
 from urllib.parse import unquote, urlsplit
 
 from generator.errors import ContentError
@@ -111,7 +111,7 @@ def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Link
                 if found is not None:
                     ids[target] = set(found[1])
         ids[path] = set(rendered[path][1])
-    unreached = _unfound(questioned, lambda path: rendered.get(path) or before(path), paths)
+    unreached = _unfound(questioned, lambda path: rendered.get(path) or before(path), paths, rendered.keys())
     return _broken_links(rendered, paths, ids) + _unreached(unreached)
 
 
@@ -173,10 +173,14 @@ def _unreached(paths: set[str], site_name: str = "site") -> list[ContentError]:
             for path in sorted(paths)]
 
 
-def _unfound(wanted: set[str], links_of: Callable[[str], Links | None], paths: set[str]) -> set[str]:
-    """The pages of `wanted` that no chain of links from the start pages reaches (a breadth-first
-    walk over the HTML pages among `paths`). It stops once all are found: after a rebuild it
-    usually reads a few hundred pages' links, not the whole site's."""
+def _unfound(wanted: set[str], links_of: Callable[[str], Links | None], paths: set[str],
+             at_hand: Collection[str] = ()) -> set[str]:
+    """The pages of `wanted` that no chain of links from the start pages reaches (a walk over the
+    HTML pages among `paths`). It stops once all are found, and follows the pages `at_hand`
+    first: a rebuild's rendered pages, whose links are in memory, where the others' are read
+    from the cache. The pages a shifted listing stopped linking to are on its later pages, and
+    the pager leads there through rendered pages: at 10,000 briefs, one addition's walk read
+    422 pages' links breadth first."""
     seen = {path for path in START_PAGES if path in paths}
     queue = deque(seen)
     missing = wanted - seen
@@ -185,6 +189,9 @@ def _unfound(wanted: set[str], links_of: Callable[[str], Links | None], paths: s
         for _, _, target, _ in found[0] if found else ():
             if target not in seen and target.endswith(".html") and target in paths:
                 seen.add(target)
-                queue.append(target)
+                if target in at_hand:
+                    queue.appendleft(target)
+                else:
+                    queue.append(target)
                 missing.discard(target)
     return missing

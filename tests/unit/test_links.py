@@ -92,6 +92,23 @@ def test_the_walk_for_such_pages_stops_once_they_are_found():
     assert sorted(read) == ["index.html", "list/index.html"]  # the rendered pages' old links, nothing more
 
 
+def test_the_walk_follows_the_rendered_pages_first():
+    """A listing's rows shift to its next page: the page the last row moved to is reached through
+    the rendered pages, without reading the links of the unchanged pages beside them."""
+    others = [f"other-{n}/index.html" for n in range(10)]
+    home = b" ".join(f'<a href="/other-{n}/">{n}</a>'.encode() for n in range(10)) + b' <a href="/list/">List</a>'
+    old = {"index.html": extract_links(home), "list/index.html": extract_links(b'<a href="/list/2/">2</a> <a href="/x/">X</a>'),
+           "list/2/index.html": extract_links(b'<a href="/list/">1</a>'), "x/index.html": extract_links(b'<a href="/">home</a>'),
+           **{other: extract_links(b'<a href="/">home</a>') for other in others}}
+    paths = set(old)
+    rendered = {"list/index.html": extract_links(b'<a href="/list/2/">2</a>'),
+                "list/2/index.html": extract_links(b'<a href="/list/">1</a> <a href="/x/">X</a>')}
+    read = []
+    before = lambda path: read.append(path) or old.get(path)
+    assert check_changed_links(rendered, before, paths, paths, lambda files: set(old)) == []
+    assert sorted(read) == ["index.html", "list/2/index.html", "list/index.html"]  # none of the others
+
+
 def test_a_rebuild_finds_an_unchanged_page_linking_to_a_file_it_removed(tmp_path):
     """The build looks for such pages in the cache's pickled links (a byte search) before it
     unpickles any: here the home page and a/ are unchanged, b/ is gone, and nothing was rendered."""
