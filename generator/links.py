@@ -179,8 +179,8 @@ def _unfound(wanted: set[str], links_of: Callable[[str], Links | None], paths: s
     HTML pages among `paths`). It stops once all are found, and follows the pages `at_hand`
     first: a rebuild's rendered pages, whose links are in memory, where the others' are read
     from the cache. The pages a shifted listing stopped linking to are on its later pages, and
-    the pager leads there through rendered pages: at 10,000 briefs, one addition's walk read
-    422 pages' links breadth first."""
+    the pager leads there through rendered pages: at 10,000 briefs, one addition's walk reads
+    64 pages' links this way, 422 breadth first."""
     seen = {path for path in START_PAGES if path in paths}
     queue = deque(seen)
     missing = wanted - seen
