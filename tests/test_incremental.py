@@ -22,6 +22,7 @@ from generator.model import UP_FRONT, Deal, StoredDeal
 from generator.validate import check_file
 from generator.pages import Planner, StandIn, site_context
 from generator.render import Renderer
+from generator.cache import BuildCache
 from generator.errors import BuildError, ContentErrors
 from generator.output import Staging
 from generator.exports import fragments_of
@@ -161,6 +162,40 @@ def test_a_corrupt_cache_is_ignored(project, tmp_path):
     assert any("could not be read" in note for note in result.notes)
     assert_same_as_cold(content, templates, out, tmp_path)
     assert build(content, out, templates=templates, index=False).rendered == 0  # and a good cache is back
+
+
+def test_a_build_stopped_between_its_swap_and_its_cache_save_misleads_no_later_build(project, tmp_path, monkeypatch):
+    """Stopped there (Ctrl-C, a kill), a build leaves its site swapped in and the cache of the
+    build before it, which describes another site and another spare: the next build must take
+    from that cache only what still holds, whether the content is then left as it is, put back
+    as the cache's site or spare has it, or changed again."""
+    content, templates, out = project
+    built = ["A synthetic brief"]  # the summaries of the builds that ran to the end, the last last
+
+    def set_summary(old: str, new: str) -> None:
+        edit(content / BRIEF, f"summary: {old}", f"summary: {new}")
+
+    def stopped(*arguments, **options):
+        raise KeyboardInterrupt
+
+    set_summary(built[-1], "An edited synthetic brief")
+    build(content, out, templates=templates, index=False)
+    built.append("An edited synthetic brief")
+    for number, then in enumerate(("as stopped", "as the cache's site", "as the cache's spare", "A new synthetic brief")):
+        recorded, stopped_summary = cache_path(out).read_bytes(), f"A synthetic brief stopped {number}"
+        set_summary(built[-1], stopped_summary)
+        monkeypatch.setattr(BuildCache, "save", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            build(content, out, templates=templates, index=False)
+        monkeypatch.undo()
+        assert stopped_summary in (out / "deals/2001-norway-chile-fixture-sam/index.html").read_text()
+        assert cache_path(out).read_bytes() == recorded, "the cache is still the last build's"
+        summary = {"as stopped": stopped_summary, "as the cache's site": built[-1],
+                   "as the cache's spare": built[-2]}.get(then, then)
+        set_summary(stopped_summary, summary)
+        build(content, out, templates=templates, index=False)
+        built.append(summary)
+        assert_same_as_cold(content, templates, out, tmp_path)
 
 
 def test_check_uses_the_cache_of_the_built_site_and_changes_nothing(project):
