@@ -181,13 +181,14 @@ def test_a_build_stopped_between_its_swap_and_its_cache_save_misleads_no_later_b
     set_summary(built[-1], "An edited synthetic brief")
     build(content, out, templates=templates, index=False)
     built.append("An edited synthetic brief")
-    for number, then in enumerate(("as stopped", "as the cache's site", "as the cache's spare", "A new synthetic brief")):
+    # The cache's spare is the site of the build before its last one: "as the cache's spare" follows
+    # a change, so that it differs from the cache's site.
+    for number, then in enumerate(("as stopped", "A new synthetic brief", "as the cache's spare", "as the cache's site")):
         recorded, stopped_summary = cache_path(out).read_bytes(), f"A synthetic brief stopped {number}"
         set_summary(built[-1], stopped_summary)
-        monkeypatch.setattr(BuildCache, "save", stopped)
-        with pytest.raises(KeyboardInterrupt):
+        with monkeypatch.context() as patched, pytest.raises(KeyboardInterrupt):
+            patched.setattr(BuildCache, "save", stopped)
             build(content, out, templates=templates, index=False)
-        monkeypatch.undo()
         assert stopped_summary in (out / "deals/2001-norway-chile-fixture-sam/index.html").read_text()
         assert cache_path(out).read_bytes() == recorded, "the cache is still the last build's"
         summary = {"as stopped": stopped_summary, "as the cache's site": built[-1],
