@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import markdown
 import nh3
+from markdown import inlinepatterns
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
+from markdown.extensions.toc import TocExtension
 from markupsafe import Markup
 
 ALLOWED_TAGS = {"p", "a", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "h2", "h3", "h4",
@@ -22,7 +26,10 @@ class MarkdownRenderer:
     """Python-Markdown with raw HTML off (it is escaped, not passed through) and nh3 behind it."""
 
     def __init__(self) -> None:
-        self.md = markdown.Markdown(extensions=["tables", "sane_lists", "toc"], output_format="html")
+        # Extensions as objects: named by string, Python-Markdown first scans the entry points of
+        # every installed package for the name (14 ms a process).
+        self.md = markdown.Markdown(extensions=[TableExtension(), SaneListExtension(), TocExtension()],
+                                    output_format="html")
         self.md.preprocessors.deregister("html_block")
         self.md.inlinePatterns.deregister("html")
         # Images are not allowed (body.py reports them), and nh3 would drop one without a trace;
@@ -30,6 +37,22 @@ class MarkdownRenderer:
         # patterns also make the inline pass, Markdown's slowest, a fifth faster.
         for pattern in ("image_link", "image_reference", "short_image_ref"):
             self.md.inlinePatterns.deregister(pattern)
+        self._find_first_characters_fast()
+
+    def _find_first_characters_fast(self) -> None:
+        """The same patterns for code spans and links, written so the regex engine can skip ahead.
+
+        Python-Markdown's begin with a lookbehind, so the engine tries them at every character of
+        every text node, again after each match: a quarter of its time on our briefs (0.8 -> 0.6
+        ms a brief). Each match the same text: a code span starts at a backtick or a backslash,
+        and `[` not after `!` is `[` with no `![` ending there."""
+        patterns, md = self.md.inlinePatterns, self.md
+        patterns.register(inlinepatterns.BacktickInlineProcessor(r"(?=[\\`])" + inlinepatterns.BACKTICK_RE),
+                          "backtick", 190)
+        bracket = r"\[(?<!\!\[)"  # inlinepatterns.LINK_RE, `(?<!\!)\[`, with the literal first
+        patterns.register(inlinepatterns.ReferenceInlineProcessor(bracket, md), "reference", 170)
+        patterns.register(inlinepatterns.LinkInlineProcessor(bracket, md), "link", 160)
+        patterns.register(inlinepatterns.ShortReferenceInlineProcessor(bracket, md), "short_reference", 130)
 
     def __call__(self, text: str) -> Markup:
         html = self.md.reset().convert(text)

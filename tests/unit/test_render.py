@@ -2,6 +2,9 @@ from xml.etree import ElementTree
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown import inlinepatterns
 
 from generator import exports
 from generator.errors import BuildError
@@ -39,6 +42,42 @@ def test_the_renderer_keeps_no_state_between_documents():
     render = MarkdownRenderer()
     render("## Same")
     assert render("## Same") == '<h2 id="same">Same</h2>'
+
+
+class LibraryPatterns(MarkdownRenderer):
+    """The renderer with Python-Markdown's own patterns for code spans and links."""
+
+    def _find_first_characters_fast(self) -> None:
+        pass
+
+
+# Text made of what the code-span and link patterns turn on, in runs long enough to nest.
+MARKDOWN_PIECES = st.lists(st.sampled_from(["`", "``", "\\", "\\`", "[", "]", "![", "!", "(", ")", "<", ">",
+                                            "*", "_", "a", " ", "\n", "\n\n", "[r]: /x", "http://e.x", ":"]),
+                           max_size=30).map("".join)
+QUICKER, LIBRARY = MarkdownRenderer(), LibraryPatterns()
+
+
+@settings(max_examples=400, deadline=None)
+@given(MARKDOWN_PIECES)
+def test_the_quicker_code_span_and_link_patterns_give_the_library_s_html(text):
+    assert QUICKER(text) == LIBRARY(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(MARKDOWN_PIECES)
+def test_the_quicker_patterns_match_what_the_library_s_match(text):
+    for name in ("backtick", "reference", "link", "short_reference"):
+        ours, theirs = QUICKER.md.inlinePatterns[name].compiled_re, LIBRARY.md.inlinePatterns[name].compiled_re
+        assert ours.pattern != theirs.pattern
+        assert [(m.span(), m.groups()) for m in ours.finditer(text)] == \
+            [(m.span(), m.groups()) for m in theirs.finditer(text)]
+
+
+def test_the_library_s_patterns_are_the_ones_the_quicker_ones_stand_for():
+    """If Python-Markdown changes these patterns, ours no longer say the same and must follow."""
+    assert inlinepatterns.BACKTICK_RE == r'(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)'
+    assert inlinepatterns.LINK_RE == inlinepatterns.REFERENCE_RE == r'(?<!\!)\['
 
 
 def test_a_cached_macro_call_is_rendered_once_per_arguments(tmp_path):
