@@ -124,9 +124,11 @@ def collector_paused():
 
 def _check_listed(listed: Listed) -> tuple[bytes, bytes, str]:
     """In a worker: check one file; return the result pickled and its head (for the cache) and
-    the file's SHA-256."""
-    sha = hashlib.sha256(listed.file.read_bytes()).hexdigest() if listed.file.is_file() else ""
-    result = check_file(listed)
+    the file's SHA-256. The file is read once: the digest is of the very bytes checked, even if
+    an editor saves the file meanwhile."""
+    data = listed.file.read_bytes() if listed.file.is_file() else None
+    sha = hashlib.sha256(data).hexdigest() if data is not None else ""
+    result = check_file(listed, data)
     return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), head_of(result), sha
 
 

@@ -196,11 +196,13 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> tuple[YNode | None
     return root, builder.errors
 
 
-def read_text(file: Path, path: str) -> tuple[str | None, list[ContentError]]:
-    """Read a file as UTF-8 text with '\\n' line ends, or say why it cannot be read."""
+def read_text(file: Path, path: str, data: bytes | None = None) -> tuple[str | None, list[ContentError]]:
+    """Read a file as UTF-8 text with '\\n' line ends, or say why it cannot be read. `data`, when
+    given, is the file's bytes as the caller already read them."""
     if file.is_symlink():
         return None, [ContentError(path, 0, "", "symbolic links are not allowed in content/; copy the file instead")]
-    data = file.read_bytes()
+    if data is None:
+        data = file.read_bytes()
     if len(data) > MAX_FILE_BYTES:
         limit = f"{MAX_FILE_BYTES:,}"
         return None, [ContentError(path, 0, "", f"file is {len(data):,} bytes; the limit is {limit}")]
@@ -229,10 +231,12 @@ def split_front_matter(text: str, path: str) -> tuple[str, str, int, list[Conten
     return "", "", 0, [ContentError(path, 1, "", "front matter is not closed: add a line '---' after it")]
 
 
-def read_record(kind: str, slug: str, file: Path, path: str) -> tuple[RawRecord, list[ContentError]]:
-    """Read one content file; its `data` stays None when the errors say it cannot be read."""
+def read_record(kind: str, slug: str, file: Path, path: str,
+                data: bytes | None = None) -> tuple[RawRecord, list[ContentError]]:
+    """Read one content file (or take its bytes, `data`, as already read); the record's `data`
+    stays None when the errors say it cannot be read."""
     record = RawRecord(kind, slug, path)
-    text, errors = read_text(file, path)
+    text, errors = read_text(file, path, data)
     if text is None:
         return record, errors
     if kind == "deal":

@@ -225,9 +225,10 @@ def validate_record(record: RawRecord, load_errors: list[ContentError] = ()) -> 
                    tuple(ctx.errors), tuple(ctx.references))
 
 
-def check_file(listed: Listed) -> Checked:
-    """Read and check one content file: the unit of work that runs in parallel and is cached."""
-    record, errors = read_record(listed.kind, listed.slug, listed.file, listed.path)
+def check_file(listed: Listed, data: bytes | None = None) -> Checked:
+    """Read and check one content file (or its bytes, `data`, as already read): the unit of work
+    that runs in parallel and is cached."""
+    record, errors = read_record(listed.kind, listed.slug, listed.file, listed.path, data)
     return validate_record(record, errors)
 
 

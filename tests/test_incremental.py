@@ -4,6 +4,7 @@ build gives, and redoes only what the change touched. A broken or stale cache is
 from __future__ import annotations
 
 import functools
+import os
 import pickle
 import re
 import shutil
@@ -72,7 +73,7 @@ def test_touched_but_unchanged_files_are_hashed_not_checked_again(project, monke
     takes the fast path."""
     content, templates, out = project
     checked = []
-    monkeypatch.setattr("generator.build.check_file", lambda listed: checked.append(listed.path) or check_file(listed))
+    monkeypatch.setattr("generator.build.check_file", lambda listed, data=None: checked.append(listed.path) or check_file(listed, data))
     for file in content.rglob("*"):
         if file.is_file():
             file.write_bytes(file.read_bytes())
@@ -87,6 +88,32 @@ def test_touched_but_unchanged_files_are_hashed_not_checked_again(project, monke
     assert type(stored) is StoredDeal and stored.title  # its whole result is still in the cache
     second = build(content, out, templates=templates, index=False)
     assert second.notes == ("nothing changed",) and list(second.stages) == ["cache", "inputs"] and checked == [f"content/{BRIEF}"]
+    assert_same_as_cold(content, templates, out, out.parent)
+
+
+def test_a_brief_saved_while_it_is_checked_is_never_cached_with_another_version_s_digest(project, monkeypatch):
+    """The cache keeps each checked result with the SHA-256 of its file, and trusts it again
+    whenever the file hashes the same. A brief an editor saves while it is being checked, then
+    saves back as it was (an undo), must come back as it is, not as the version in between."""
+    content, templates, out = project
+    brief = content / BRIEF
+    edit(brief, "summary: A synthetic", "summary: An edited, synthetic")
+    edited = brief.read_bytes()
+
+    def saved_meanwhile(listed, *data):
+        if listed.path == f"content/{BRIEF}":
+            brief.write_bytes(edited.replace(b"An edited, synthetic", b"Saved meanwhile, a synthetic"))
+        return check_file(listed, *data)
+
+    monkeypatch.setattr("generator.build.check_file", saved_meanwhile)
+    build(content, out, templates=templates, index=False)
+    monkeypatch.undo()
+    listed_mtime = open_cache(out).files[f"content/{BRIEF}"].mtime_ns
+    brief.write_bytes(edited)  # the undo, a second later: hashed, as its mtime changed
+    os.utime(brief, ns=(listed_mtime + 10**9, listed_mtime + 10**9))
+    build(content, out, templates=templates, index=False)
+    page = (out / "deals/2001-norway-chile-fixture-sam/index.html").read_text()
+    assert "An edited, synthetic" in page and "Saved meanwhile" not in page
     assert_same_as_cold(content, templates, out, out.parent)
 
 
@@ -607,7 +634,7 @@ def test_a_brief_from_the_cache_still_has_its_references_checked(project, monkey
     rebuild without being checked again, with its own file, line and field."""
     content, templates, out = project
     checked = []
-    monkeypatch.setattr("generator.build.check_file", lambda listed: checked.append(listed.path) or check_file(listed))
+    monkeypatch.setattr("generator.build.check_file", lambda listed, data=None: checked.append(listed.path) or check_file(listed, data))
     (content / "systems/fixture-sam.yaml").unlink()
     with pytest.raises(ContentErrors) as raised:
         build(content, out, templates=templates, index=False)
