@@ -8,6 +8,7 @@ mistake and is reported here, with its line, instead of vanishing from the page.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from generator.errors import ContentError
 
@@ -54,6 +55,19 @@ def link_problem(destination: str) -> str | None:
     scheme = SCHEME.match(destination.strip())
     if scheme and scheme.group(1).lower() not in SAFE_SCHEMES:
         return f'link "{destination}" uses the scheme "{scheme.group(1)}:"; only http, https, mailto and links within the site are allowed'
+    malformed = address_problem(destination.strip())
+    if malformed:
+        return f'link "{destination}" is not a valid address ({malformed})'
+    return None
+
+
+def address_problem(address: str) -> str | None:
+    """Why an address cannot be taken apart (a square bracket in its host that holds no IPv6
+    address, a port that is not a number), in urllib's words; None if it can."""
+    try:
+        urlsplit(address).port
+    except ValueError as exc:
+        return str(exc)
     return None
 
 

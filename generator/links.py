@@ -28,6 +28,7 @@ NOT_LINKS = re.compile(rb'<link rel="(?:canonical|alternate)"[^>]*>')  # absolut
 
 PLAIN_PATH = re.compile(r"/[A-Za-z0-9._/-]*")  # a path from the site root with nothing to decode or split off
 RELATIVE = "\0relative"  # stands for a link that is not written from the site root
+MALFORMED = "\0malformed"  # stands for a link urllib cannot take apart
 # ((href, line, target path — "" for the same page, fragment), …), (id, …)
 Links = tuple[tuple[tuple[str, int, str, str], ...], tuple[str, ...]]
 _resolved: dict[bytes, tuple[str, str, str] | None] = {}  # an href as written -> (href, target, fragment)
@@ -41,7 +42,11 @@ def _resolve(raw: bytes) -> tuple[str, str, str] | None:
     if PLAIN_PATH.fullmatch(value) and not value.startswith(GENERATED_LATER):  # most: /deals/x/ and the like
         _resolved[raw] = found = (value, output_path(value), "")
         return found
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # the content checks report such addresses; this keeps a page's from crashing the build
+        _resolved[raw] = found = (value, MALFORMED, "")
+        return found
     if parts.scheme or parts.netloc or value.startswith(GENERATED_LATER):
         found = None
     elif parts.path and not parts.path.startswith("/"):
@@ -161,6 +166,8 @@ def _broken_links(pages: dict[str, Links], paths: set[str], ids: dict[str, set[s
 def _link_problem(href: str, target: str, fragment: str, paths: set[str], ids: dict[str, set[str]]) -> str | None:
     if target == RELATIVE:
         return f'relative link "{href}"; write it from the site root, as /deals/…/'
+    if target == MALFORMED:
+        return f'"{href}" is not a valid address'
     if target not in paths:
         return f'"{href}" points to no page of the site'
     if fragment and target in ids and fragment not in ids[target]:

@@ -15,7 +15,7 @@ from typing import Any, Callable, NamedTuple
 
 import pycountry
 
-from generator.body import PLACEHOLDER
+from generator.body import PLACEHOLDER, address_problem
 from generator.dates import EXPECTED as DATE_EXPECTED
 from generator.dates import PartialDate
 from generator.errors import ContentError
@@ -140,6 +140,10 @@ class Url(Text):
         text = super().check(node, ctx, path)
         if text is not None and not re.fullmatch(r"https?://[^\s<>\"]+", text):
             ctx.error(node, path, f"expected {self.expected}, got {describe(node)}")
+            return None
+        malformed = text and address_problem(text)
+        if malformed:
+            ctx.error(node, path, f"expected {self.expected}, got {describe(node)}, which is malformed ({malformed})")
             return None
         return text
 

@@ -27,6 +27,13 @@ def test_the_whole_site_checks_clean():
     assert check_links(site(), PATHS) == []
 
 
+def test_a_link_urllib_cannot_take_apart_is_reported_not_a_crash():
+    """Content checks refuse such addresses; a page that has one anyway fails the check by name."""
+    pages = site(b=B + b'\n<a href="https://news.exa](javascript:x)mple/">wire</a>')
+    assert [(e.path, e.line, e.message) for e in check_links(pages, PATHS)] == [
+        ("site/b/index.html", 2, '"https://news.exa](javascript:x)mple/" is not a valid address')]
+
+
 def test_a_rendered_page_is_checked_against_the_unchanged_ones():
     rendered = {"b/index.html": extract_links(B + b' <a href="/a/#top">A</a> <a href="/a/#nowhere">x</a>')}
     assert [e.message for e in changed(rendered)] == ['"/a/#nowhere": no element with id "nowhere" on that page']
