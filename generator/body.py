@@ -52,10 +52,11 @@ def label_key(label: str) -> str:
 
 def link_problem(destination: str) -> str | None:
     """Why a link destination is not allowed, or None if it is fine."""
-    scheme = SCHEME.match(destination.strip())
+    address = destination.strip()
+    scheme = SCHEME.match(address)
     if scheme and scheme.group(1).lower() not in SAFE_SCHEMES:
         return f'link "{destination}" uses the scheme "{scheme.group(1)}:"; only http, https, mailto and links within the site are allowed'
-    malformed = address_problem(destination.strip())
+    malformed = address_problem(address)
     if malformed:
         return f'link "{destination}" is not a valid address ({malformed})'
     return None

@@ -44,7 +44,7 @@ def _resolve(raw: bytes) -> tuple[str, str, str] | None:
         return found
     try:
         parts = urlsplit(value)
-    except ValueError:  # the content checks report such addresses; this keeps a page's from crashing the build
+    except ValueError:  # content checks refuse such addresses; one on a page is reported, not a crash
         _resolved[raw] = found = (value, MALFORMED, "")
         return found
     if parts.scheme or parts.netloc or value.startswith(GENERATED_LATER):

@@ -138,10 +138,12 @@ class Url(Text):
 
     def check(self, node, ctx, path):
         text = super().check(node, ctx, path)
-        if text is not None and not re.fullmatch(r"https?://[^\s<>\"]+", text):
+        if text is None:
+            return None
+        if not re.fullmatch(r"https?://[^\s<>\"]+", text):
             ctx.error(node, path, f"expected {self.expected}, got {describe(node)}")
             return None
-        malformed = text and address_problem(text)
+        malformed = address_problem(text)
         if malformed:
             ctx.error(node, path, f"expected {self.expected}, got {describe(node)}, which is malformed ({malformed})")
             return None
