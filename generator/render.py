@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import marshal
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Collection, Sequence
 
 import jinja2
 from markupsafe import Markup, escape
@@ -130,12 +130,25 @@ class MacroCalls:
     def __init__(self) -> None:
         self._basis = ""
         self._calls: dict[tuple, tuple[tuple, Markup]] = {}
+        self._by_argument: dict[int, list[tuple]] = {}  # id of an argument kept by identity -> its calls
 
-    def for_basis(self, basis: str) -> dict[tuple, tuple[tuple, Markup]]:
-        """The calls kept for this basis; those of another basis are forgotten."""
+    def for_basis(self, basis: str, current: Collection[int] = ()) -> dict[tuple, tuple[tuple, Markup]]:
+        """The calls kept for this basis, but those of an argument that is not `current` (by id): an
+        edited brief's last version, which its rows would otherwise keep in memory for as long as
+        the process runs. Those of another basis are forgotten."""
         if basis != self._basis:
-            self._basis, self._calls = basis, {}
+            self._basis, self._calls, self._by_argument = basis, {}, {}
+        for gone in self._by_argument.keys() - current:
+            for key in self._by_argument.pop(gone):
+                self._calls.pop(key, None)
         return self._calls
+
+    def keep(self, key: tuple, args: tuple, html: Markup) -> tuple[tuple, Markup]:
+        self._calls[key] = kept = (args, html)
+        for arg in args:
+            if arg.__class__ not in BY_VALUE:
+                self._by_argument.setdefault(id(arg), []).append(key)
+        return kept
 
 
 MACRO_CALLS = MacroCalls()
@@ -182,8 +195,8 @@ class Renderer:
         self.template_digests = template_digests(self.env)
         self.key_basis = digest_of((self.names_digest, self.template_digests), {})
         self.fragments: dict[int, Fragments] = {}  # by id(deal): encoded ahead of rendering (see build)
-        self._calls = MACRO_CALLS.for_basis(self.key_basis)
         self.known = known or {}
+        self._calls = MACRO_CALLS.for_basis(self.key_basis, self.known.keys())
         self._stored_calls = stored_calls
         self._stored: StoredCalls | None = None
         self.shown_files: set[str] | None = None  # the files (as `known` names them) of what the pages to render show
@@ -196,7 +209,7 @@ class Renderer:
         key = (macro, *[(arg.__class__, arg) if arg.__class__ in BY_VALUE else id(arg) for arg in args])
         found = self._calls.get(key)
         if found is None:
-            found = self._calls[key] = (args, self._stored_or_rendered(macro, args))
+            found = MACRO_CALLS.keep(key, args, self._stored_or_rendered(macro, args))
         return found[1]
 
     def cached_each(self, macro: str, items: Sequence, *args) -> Markup:

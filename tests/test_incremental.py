@@ -4,6 +4,7 @@ build gives, and redoes only what the change touched. A broken or stale cache is
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import pickle
 import re
@@ -499,6 +500,21 @@ def test_a_kept_planner_keeps_the_listing_pages_a_change_leaves_alone(dense_arch
     showing.add("/countries/")  # its rows hold the parties, which each build makes anew
     for url, page in planner.listings.items():
         assert (page is before[url]) == (url not in showing), url
+
+
+def test_rebuilds_in_one_process_leave_neither_garbage_nor_a_brief_s_old_version_behind(project):
+    """`archive serve` builds again and again in one process, and freezes what outlives each build
+    out of the cycle collector's sight. Each build's garbage is collected first, and the rows kept
+    for an edited brief's last version are dropped: otherwise memory grows with every rebuild
+    (by 70 MiB at 10,000 briefs; here, by 900 objects without the first, 60 without the second)."""
+    content, templates, out = project
+    cache, planner = open_cache(out), Planner()
+    frozen = []
+    for number in range(6):
+        edit(content / BRIEF, "summary: ", f"summary: Edit {number}. ")
+        build(content, out, templates=templates, index=False, cache=cache, planner=planner)
+        frozen.append(gc.get_freeze_count())
+    assert frozen[5] - frozen[2] < 100, frozen
 
 
 def test_the_plan_a_rebuild_records_is_the_plan_a_cold_build_records(dense_archive, tmp_path, monkeypatch):
