@@ -4,7 +4,8 @@ and plan in memory (as `archive serve` does), in a restarted one, or in a new pr
 the same content, and a build that fails leaves the site as it was.
 
 test_incremental.py tests each kind of change in a fixed order; these look for an order of
-changes, editors and processes that the cache, the spare site and the kept plan get wrong."""
+changes, and of the processes that build them, that the build cache, the spare site or the kept
+plan gets wrong."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks import corpus
-from generator import pages, render
+from generator import pages, parallel, render
 from generator.build import INDEX_FOLDER, TEMPLATES, build, open_cache
 from generator.errors import BuildError, ContentErrors
 from generator.pages import Planner
@@ -302,10 +303,13 @@ step = st.tuples(st.sampled_from(sorted(CHANGES)), st.integers(0, 2**32 - 1), st
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(step, min_size=2, max_size=8))
-def test_any_sequence_of_changes_and_rebuilds_gives_the_cold_build_s_site(steps):
+@given(st.lists(step, min_size=2, max_size=8), st.booleans())
+def test_any_sequence_of_changes_and_rebuilds_gives_the_cold_build_s_site(steps, in_workers):
+    """`in_workers`: checking and rendering in worker processes, as for a large archive, whose
+    results (and the deal tables' rows they render) come back to the build process."""
     with tempfile.TemporaryDirectory(dir=RAM_DISK) as folder, mock.patch.object(corpus, "PARTY_COUNT", 4), \
-            mock.patch.object(corpus, "SYSTEM_COUNT", 4), mock.patch.object(pages, "PER_PAGE", 4):
+            mock.patch.object(corpus, "SYSTEM_COUNT", 4), mock.patch.object(pages, "PER_PAGE", 4), \
+            mock.patch.object(parallel, "MIN_ITEMS", 1 if in_workers else parallel.MIN_ITEMS):
         desk = Desk(Path(folder))
         rebuild = Rebuilds(desk)
         assert rebuild("command line") == ("built", "")
