@@ -144,6 +144,7 @@ class MacroCalls:
         return self._calls
 
     def keep(self, key: tuple, args: tuple, html: Markup) -> tuple[tuple, Markup]:
+        """Keep a call rendered (`key` as Renderer.cached makes it) with its arguments."""
         self._calls[key] = kept = (args, html)
         for arg in args:
             if arg.__class__ not in BY_VALUE:

@@ -258,9 +258,13 @@ def apart(function: Callable, new_process: bool = True) -> tuple[str, str]:
     receive, send = context.Pipe(duplex=False)
     process = context.Process(target=forked)
     process.start()
-    result = receive.recv()
+    send.close()  # the child's end alone stays open: if the child dies without an answer, recv() ends
+    try:
+        result = receive.recv()
+    except EOFError:
+        result = None
     process.join()
-    return result
+    return result or ("failed", f"the forked process ended without an answer (exit code {process.exitcode})")
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
