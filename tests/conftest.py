@@ -33,6 +33,13 @@ def render_in_memory(content_dir: Path) -> dict[str, bytes]:
         return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
+def site_snapshot(root: Path) -> dict[str, bytes]:
+    """A built site's files as {path: bytes}, but Pagefind's: its index is not byte-stable
+    between runs (see README)."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.relative_to(root).as_posix().startswith("pagefind/")}
+
+
 @pytest.fixture(autouse=True)
 def garbage_collected():
     """The garbage of the builds run in this process, collected now and then. A build freezes

@@ -30,6 +30,7 @@ from generator import pages, parallel, render
 from generator.build import INDEX_FOLDER, TEMPLATES, build, open_cache
 from generator.errors import BuildError, ContentErrors
 from generator.pages import Planner
+from tests.conftest import site_snapshot as snapshot
 
 # Thousands of files made and deleted: on a disk, the kernel may take longer and longer to create
 # each file after so many deletions (benchmarks/README.md, "Reading the figures").
@@ -232,7 +233,7 @@ UNDOABLE = set(CHANGES) - {"undo the last change", "touch every file", "edit the
 
 
 def outcome(function: Callable) -> tuple[str, str]:
-    """What function() came to: ("built" | "content errors" | "failed", what it said)."""
+    """What function() came to: ("built" | "content errors" | "build error" | "failed", what it said)."""
     try:
         function()
         return "built", ""
@@ -265,12 +266,6 @@ def apart(function: Callable, new_process: bool = True) -> tuple[str, str]:
         result = None
     process.join()
     return result or ("failed", f"the forked process ended without an answer (exit code {process.exitcode})")
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    """The site's files, but its search index: Pagefind names some chunks differently each run."""
-    return {path: file.read_bytes() for file in sorted(root.rglob("*"))
-            if file.is_file() and not (path := file.relative_to(root).as_posix()).startswith(f"{INDEX_FOLDER}/")}
 
 
 def indexed_pages(site: Path) -> tuple[int, int]:

@@ -17,14 +17,9 @@ import generator.output
 from generator.build import build
 from generator.errors import BuildError
 from tests.conftest import FIXTURE_CONTENT, names_once_settled
+from tests.conftest import site_snapshot as snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    # Pagefind's own files are left out: its index is not byte-stable between runs (see README).
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.relative_to(root).as_posix().startswith("pagefind/")}
 
 
 def build_in_subprocess(out: Path, **env: str) -> None:
