@@ -566,10 +566,16 @@ def build(content_dir: Path, out_dir: Path, templates: Path = TEMPLATES, index: 
           cache: BuildCache | None = None, planner: Planner | None = None) -> BuildResult:
     """Build the site into `out_dir`, redoing only what changed; on any error `out_dir` is left as it was.
 
-    A process that builds again and again (serve) passes the same `cache` and `planner`, kept in memory."""
+    A process that builds again and again (serve) passes the same `cache` and `planner`, kept in
+    memory; its garbage is then collected after each build (collector_paused). Without a planner,
+    a build's garbage stays until the process ends, as a command's does."""
     clock = Stopwatch()  # the time reported is the time waited, reading the cache included
     # The collector is paused while the cache is read too: 50,000 rows at 10,000 briefs.
     with output_locked(out_dir), collector_paused(again=planner is not None):
+        if cache is not None and cache.written_elsewhere():  # another process built meanwhile
+            cache.reload()
+            if planner is not None:
+                planner.forget()
         cache = cache or open_cache(out_dir, use_cache)
         clock.lap("cache")
         result = _run(content_dir, out_dir, templates, index, jobs, cache, commit=True, progress=progress,

@@ -215,6 +215,27 @@ class BuildCache:
                 self.files, self.pages, self.spare, self._spare_rows, self.plan, self.compiled = {}, {}, {}, {}, {}, {}
                 self._spare_links = {}
                 self.dropped = f"the build cache {path} could not be read ({exc}); building without it"
+        self._as_known = self._on_disk()
+
+    def _on_disk(self) -> tuple[int, int, int, bytes] | None:
+        """The cache file as it stands: its inode, size and mtime, and SQLite's change counter
+        (bytes 24-28 of its header, which every committed write increments)."""
+        try:
+            with open(self.path, "rb") as file:
+                stat = os.fstat(file.fileno())
+                return stat.st_ino, stat.st_size, stat.st_mtime_ns, file.read(28)[24:]
+        except (OSError, TypeError):  # no file, or no path
+            return None
+
+    def written_elsewhere(self) -> bool:
+        """Whether another process has written the cache file since this object read or wrote it
+        (`archive build` while `archive serve` runs): then what this one remembers is not what
+        the file holds, and saving over it would pair rows of two builds."""
+        return self.path is not None and self._on_disk() != self._as_known
+
+    def reload(self) -> None:
+        """Forget what this process remembers, and read the cache file as it is now."""
+        self.__init__(self.path, self.fingerprint)
 
     def _read(self) -> None:
         with sqlite3.connect(self.path) as db:
@@ -478,6 +499,7 @@ class BuildCache:
         if calls is not None:
             self.calls_basis, self._calls = calls[0], None
         self._trusted = True
+        self._as_known = self._on_disk()
 
     def _save_spare(self, db: sqlite3.Connection, rows: dict[str, PageEntry]) -> dict[str, bytes]:
         """Write the spare's rows (see differences), each with its page's links: a row kept from

@@ -517,6 +517,23 @@ def test_rebuilds_in_one_process_leave_neither_garbage_nor_a_brief_s_old_version
     assert frozen[5] - frozen[2] < 100, frozen
 
 
+def test_a_build_by_another_process_while_serve_runs_does_not_mislead_serve(project, tmp_path):
+    """Found by the random rebuild sequences. `archive build` rewrites the cache file while serve
+    runs; serve's next build must not save what it remembers over it. Here serve, which had
+    the brief's first version, recorded that version's file but left the second's result in the
+    cache, and every later command-line build failed reading it."""
+    content, templates, out = project
+    serving = dict(cache=open_cache(out), planner=Planner())
+    build(content, out, templates=templates, index=False, **serving)
+    edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
+    build(content, out, templates=templates, index=False)  # archive build, in another process
+    edit(content / BRIEF, "summary: An edited synthetic brief", "summary: A synthetic brief")
+    build(content, out, templates=templates, index=False, **serving)
+    edit(content / BRIEF, "summary: A synthetic brief", "summary: A third synthetic brief")
+    build(content, out, templates=templates, index=False)
+    assert_same_as_cold(content, templates, out, tmp_path)
+
+
 def test_the_plan_a_rebuild_records_is_the_plan_a_cold_build_records(dense_archive, tmp_path, monkeypatch):
     """A command-line rebuild records the page sets it kept as it read them, and those it planned
     afresh as planned: here a system whose list grows past a page, and so gains a page."""
