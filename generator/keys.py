@@ -78,21 +78,20 @@ def parsed(env: jinja2.Environment, name: str, source: str):
         raise BuildError(f"template {name}, line {exc.lineno}: {exc.message}") from None
 
 
-# (name, SHA-1 of the source) -> the templates it uses. Kept by the build cache with the compiled
-# templates (render.CompiledTemplates): parsing every template took 0.03 s of each rebuild.
-USES: dict[tuple[str, str], tuple[str, ...]] = {}
+# name -> (SHA-1 of the source, the templates it uses), for the version last read. Kept by the
+# build cache with the compiled templates (render.CompiledTemplates): parsing every template took
+# 0.03 s of each rebuild. One version a name, so that what is saved is the version in use.
+USES: dict[str, tuple[str, tuple[str, ...]]] = {}
 
 
 def referenced(env: jinja2.Environment, name: str, source: str) -> tuple[str, ...]:
     """The templates a template extends, imports or includes; parsed once for each version of
     its source (serve asks again on every rebuild; a new process, of the cache)."""
-    key = (name, hashlib.sha1(source.encode("utf-8")).hexdigest())
-    found = USES.get(key)
-    if found is None:
-        for other in [other for other in USES if other[0] == name]:  # an older version's
-            del USES[other]
-        found = USES[key] = tuple(sorted(set(meta.find_referenced_templates(parsed(env, name, source))) - {None}))
-    return found
+    checksum = hashlib.sha1(source.encode("utf-8")).hexdigest()
+    found = USES.get(name)
+    if found is None or found[0] != checksum:
+        found = USES[name] = checksum, tuple(sorted(set(meta.find_referenced_templates(parsed(env, name, source))) - {None}))
+    return found[1]
 
 
 def template_digests(env: jinja2.Environment) -> dict[str, str]:

@@ -98,7 +98,7 @@ class CompiledTemplates(jinja2.BytecodeCache):
                 if key.startswith(USES_KEY):
                     uses = marshal.loads(code)
                     if type(uses) is tuple and all(type(name) is str for name in uses):
-                        USES.setdefault((key[len(USES_KEY):], checksum), uses)
+                        USES.setdefault(key[len(USES_KEY):], (checksum, uses))
                 elif key not in self.compiled:
                     self.compiled[key] = (checksum, marshal.loads(code))
             except (ValueError, EOFError, TypeError):  # damaged: compiled or parsed again
@@ -107,7 +107,7 @@ class CompiledTemplates(jinja2.BytecodeCache):
     def marshalled(self) -> dict[str, tuple[str, bytes]]:
         """What the build cache keeps: each compiled template, and the templates each uses."""
         kept = {key: (checksum, marshal.dumps(code)) for key, (checksum, code) in self.compiled.items()}
-        kept |= {USES_KEY + name: (checksum, marshal.dumps(uses)) for (name, checksum), uses in USES.items()}
+        kept |= {USES_KEY + name: (checksum, marshal.dumps(uses)) for name, (checksum, uses) in USES.items()}
         return kept
 
 

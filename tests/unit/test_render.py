@@ -1,17 +1,20 @@
+import hashlib
+import marshal
 from xml.etree import ElementTree
 from types import SimpleNamespace
 
+import jinja2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown import inlinepatterns
 
-from generator import exports, prose
+from generator import exports, keys, prose
 from generator.errors import BuildError
 from generator.model import Site
 from generator.pages import Page
 from generator.prose import MarkdownRenderer
-from generator.render import Renderer, format_money
+from generator.render import COMPILED, Renderer, format_money
 
 
 @pytest.mark.parametrize("amount, text", [
@@ -117,6 +120,25 @@ def test_a_cached_call_of_a_missing_macro_names_it(tmp_path):
     renderer = Renderer(templates, {"site": Site("Test", "A test site", "https://example.org/"), "parties": {}})
     with pytest.raises(BuildError, match='rendering / failed in template page.html.*no macro "no_such_row" in macros.html'):
         renderer.render(Page("/", "page.html", {}))
+
+
+def test_what_a_template_uses_is_kept_for_the_version_this_process_read(monkeypatch):
+    """The templates each template uses are kept in the build cache by name and source. A cache
+    read again (serve, after another process built) may hold an older version of a template:
+    what is saved must be the version in use, or a new process parses the template again."""
+    keys.USES.clear()
+    env = jinja2.Environment()
+    keys.referenced(env, "page.html", '{% extends "base.html" %}')
+    older = {key: kept for key, kept in COMPILED.marshalled().items() if key == "uses:page.html"}
+    edited = '{% include "row.html" %}'
+    keys.referenced(env, "page.html", edited)
+    COMPILED.add_marshalled(older)
+    checksum, uses = COMPILED.marshalled()["uses:page.html"]
+    assert checksum == hashlib.sha1(edited.encode()).hexdigest() and marshal.loads(uses) == ("row.html",)
+    keys.USES.clear()
+    COMPILED.add_marshalled(older)  # a new process, which takes what the cache holds unparsed
+    monkeypatch.setattr(keys, "parsed", lambda *args: pytest.fail("parsed again"))
+    assert keys.referenced(jinja2.Environment(), "page.html", '{% extends "base.html" %}') == ("base.html",)
 
 
 def test_the_sitemap_is_escaped_xml_with_a_date_for_each_brief():
