@@ -440,6 +440,42 @@ def inputs_digest(listing: tuple[list[Listed], list], templates: Path) -> str:
     return digest.hexdigest()
 
 
+def plan_site(archive: Archive, known: dict[int, str], file_entries: dict[str, FileEntry], cache: BuildCache,
+              templates: Path, planner: Planner) -> tuple[Renderer, list[Output]]:
+    """The renderer and every file of the site, planned afresh where the last plan (the
+    planner's, or else the cache's) does not stand."""
+    caching = cache.path is not None
+    COMPILED.add_marshalled(cache.compiled)
+    renderer = Renderer(templates, site_context(archive), known, cache.calls if caching else None)
+    last = last_plan(cache, file_entries) if planner.archive is None else None
+    outputs = plan_outputs(planner.plan(archive, renderer.key_basis, last), renderer, known, templates, planner, caching)
+    return renderer, outputs
+
+
+def reindex_in_place(out_dir: Path, html_pages: int, progress: Progress, clock: Stopwatch) -> int:
+    """Index the site the last build made, where it stands, and give its spare the new index."""
+    progress("indexing", 0, html_pages)
+    indexed = index_in_place(out_dir)
+    refresh_spare(out_dir, INDEX_FOLDER)  # the next rebuild, staged in the spare, has it then
+    progress("indexing", html_pages, html_pages)
+    clock.lap("index")
+    return indexed
+
+
+def render_site(staging: Staging, renderer: Renderer, todo: list[Output], archive: Archive, known: dict[int, str],
+                cache: BuildCache, previous_dir: Path, jobs: int | None, progress: Progress) -> tuple[dict[str, Written], dict]:
+    """Render `todo` into the staging folder: the files written, and where each brief's share
+    lies in the exports among them (see export_spans)."""
+    spans = {}
+    if any(o.page and o.page.export in LAYOUTS for o in todo):
+        keys = encode_fragments(renderer, archive.deals, known, cache.fragments(previous_dir), jobs)
+        spans = export_spans(renderer, todo, archive.deals, keys)
+    caching = cache.path is not None
+    fewer_than = cache.owners_read_apart(renderer.key_basis) if caching else 0
+    renderer.shown_files = shown_files(todo, known, fewer_than) if fewer_than else None
+    return render_into(staging, renderer, todo, jobs, progress, caching), spans
+
+
 def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: int | None,
          cache: BuildCache, commit: bool, progress: Progress, clock: Stopwatch,
          previous_dir: Path | None = None, planner: Planner | None = None) -> BuildResult:
@@ -471,11 +507,8 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         if commit and not index:  # the search index it keeps: by another process while it plans and renders
             staging.mirror_ahead(INDEX_FOLDER)
         clock.lap("load")
-        COMPILED.add_marshalled(cache.compiled)
         caching = cache.path is not None  # keys, pickled links and named calls are for the cache; without one, none
-        renderer = Renderer(templates, site_context(archive), known, cache.calls if caching else None)
-        last = last_plan(cache, file_entries) if planner.archive is None else None
-        outputs = plan_outputs(planner.plan(archive, renderer.key_basis, last), renderer, known, templates, planner, caching)
+        renderer, outputs = plan_site(archive, known, file_entries, cache, templates, planner)
         index_key = hashlib.sha256("".join(o.key for o in outputs if o.page and o.page.indexed).encode()).hexdigest()
         html_pages = sum(o.path.endswith(".html") for o in outputs)
         clock.lap("plan")
@@ -487,11 +520,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
             cache.save(file_entries, previous, inputs)
             return BuildResult(html_pages, len(outputs), 0, None, clock.total(), clock.stages, ("nothing changed",))
         if reindex and same_keys(outputs, previous) and cache.outputs_intact(out_dir):
-            progress("indexing", 0, html_pages)
-            indexed = index_in_place(out_dir)
-            refresh_spare(out_dir, INDEX_FOLDER)  # the next rebuild, staged in the spare, has it then
-            progress("indexing", html_pages, html_pages)
-            clock.lap("index")
+            indexed = reindex_in_place(out_dir, html_pages, progress, clock)
             cache.save(file_entries, {**previous, INDEX_FOLDER: PageEntry(index_key, 0, 0)}, inputs)
             clock.lap("save")
             return BuildResult(html_pages, len(outputs), 0, indexed, clock.total(), clock.stages)
@@ -506,13 +535,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
             outputs = plan_outputs(planner.plan(archive, renderer.key_basis), renderer, known, templates, planner, caching)
             todo = [o for o in outputs if o.path not in kept]
         clock.lap("link")
-        spans = {}
-        if any(o.page and o.page.export in LAYOUTS for o in todo):
-            keys = encode_fragments(renderer, archive.deals, known, cache.fragments(previous_dir), jobs)
-            spans = export_spans(renderer, todo, archive.deals, keys)
-        fewer_than = cache.owners_read_apart(renderer.key_basis) if caching else 0
-        renderer.shown_files = shown_files(todo, known, fewer_than) if fewer_than else None
-        rendered = render_into(staging, renderer, todo, jobs, progress, caching)
+        rendered, spans = render_site(staging, renderer, todo, archive, known, cache, previous_dir, jobs, progress)
         clock.lap("render")
         taken_back = from_spare(kept, previous)
         broken = check_site_links(outputs, kept, rendered, cache, taken_back)

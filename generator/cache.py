@@ -58,6 +58,39 @@ FORMAT = "4"
 LIBRARIES = ("jinja2", "markdown", "nh3", "pyyaml", "pycountry", "markupsafe")
 
 
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)",
+    "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT, mtime_ns INT, sha TEXT, head BLOB)",
+    "CREATE TABLE IF NOT EXISTS results (path TEXT PRIMARY KEY, sha TEXT, checked BLOB)",
+    "CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT)",
+    "CREATE TABLE IF NOT EXISTS links (path TEXT PRIMARY KEY, links BLOB)",
+    "CREATE TABLE IF NOT EXISTS spare (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT, links BLOB)",
+    "CREATE TABLE IF NOT EXISTS spans (path TEXT, key TEXT, field TEXT, spans BLOB, PRIMARY KEY (path, key))",
+    "CREATE TABLE IF NOT EXISTS plan (name TEXT PRIMARY KEY, pages TEXT)",
+    "CREATE TABLE IF NOT EXISTS compiled (key TEXT PRIMARY KEY, checksum TEXT, code BLOB)",
+    "CREATE TABLE IF NOT EXISTS calls (name TEXT PRIMARY KEY, owner TEXT, html TEXT)",
+    "CREATE INDEX IF NOT EXISTS calls_by_owner ON calls (owner)",
+)
+
+
+def write_changes(db: sqlite3.Connection, table: str, column: str, new: dict, old: dict) -> None:
+    """Make a table's rows, keyed by `column`, `new` where they were `old`: rows gone are
+    deleted, rows that differ written."""
+    db.executemany(f"DELETE FROM {table} WHERE {column} = ?", ((path,) for path in old.keys() - new.keys()))
+    changed = {path: entry for path, entry in new.items()
+               if (kept := old.get(path)) is not entry and kept != entry}  # most are the same object
+    if table == "files":
+        # A file checked by this build brings its result; one taken from the cache
+        # (restamped perhaps, see current) has none in hand, and its row stands.
+        db.executemany("DELETE FROM results WHERE path = ?", ((path,) for path in old.keys() - new.keys()))
+        db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?)",
+                       [(path, entry.sha, entry.checked) for path, entry in changed.items() if entry.checked])
+        changed = {path: entry[:-1] for path, entry in changed.items()}  # the files table's columns
+    if changed:
+        rows = [(path, *entry) for path, entry in changed.items()]
+        db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+
+
 # Rows of the cache: tuples, which compare and unpack in C (a rebuild compares 60,000 of them).
 class FileEntry(NamedTuple):
     size: int
@@ -416,8 +449,13 @@ class BuildCache:
         db.execute("INSERT OR REPLACE INTO meta VALUES ('calls_basis', ?)", (basis,))
 
     @staticmethod
-    def _prune_spans(db: sqlite3.Connection, pages: dict[str, PageEntry], spare: dict[str, PageEntry]) -> None:
-        """Forget the spans of export files neither the site nor its spare holds any more."""
+    def _save_spans(db: sqlite3.Connection, spans: dict[str, tuple[str, str, list[str], list[tuple[int, int]]]],
+                    pages: dict[str, PageEntry], spare: dict[str, PageEntry]) -> None:
+        """Keep where each brief's share lies in the export files written (see build.export_spans),
+        and forget the spans of export files neither the site nor its spare holds any more."""
+        db.executemany("INSERT OR REPLACE INTO spans VALUES (?, ?, ?, ?)",
+                       [(path, key, field, marshal.dumps((keys, array("q", [n for span in found for n in span]).tobytes())))
+                        for path, (key, field, keys, found) in spans.items()])
         held = lambda path, key: any((entry := site.get(path)) is not None and entry.key == key for site in (pages, spare))
         gone = [row for row in db.execute("SELECT path, key FROM spans") if not held(*row)]
         db.executemany("DELETE FROM spans WHERE path = ? AND key = ?", gone)
@@ -445,48 +483,22 @@ class BuildCache:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = not self.files and not self.pages
-        if fresh:
+        if not self.files and not self.pages:
             self.path.unlink(missing_ok=True)  # a stale or unreadable cache is replaced whole
         try:
             with sqlite3.connect(self.path) as db:
-                db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
-                db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT, mtime_ns INT, sha TEXT, head BLOB)")
-                db.execute("CREATE TABLE IF NOT EXISTS results (path TEXT PRIMARY KEY, sha TEXT, checked BLOB)")
-                db.execute("CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT)")
-                db.execute("CREATE TABLE IF NOT EXISTS links (path TEXT PRIMARY KEY, links BLOB)")
-                db.execute("CREATE TABLE IF NOT EXISTS spare (path TEXT PRIMARY KEY, key TEXT, size INT, mtime_ns INT, links BLOB)")
-                db.execute("CREATE TABLE IF NOT EXISTS spans (path TEXT, key TEXT, field TEXT, spans BLOB, PRIMARY KEY (path, key))")
-                db.execute("CREATE TABLE IF NOT EXISTS plan (name TEXT PRIMARY KEY, pages TEXT)")
-                db.execute("CREATE TABLE IF NOT EXISTS compiled (key TEXT PRIMARY KEY, checksum TEXT, code BLOB)")
-                db.execute("CREATE TABLE IF NOT EXISTS calls (name TEXT PRIMARY KEY, owner TEXT, html TEXT)")
-                db.execute("CREATE INDEX IF NOT EXISTS calls_by_owner ON calls (owner)")
+                for statement in SCHEMA:
+                    db.execute(statement)
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                [("fingerprint", self.fingerprint), ("inputs", inputs), ("plan_basis", plan_basis)])
                 spare_links = self._save_spare(db, spare_rows)  # before the links it may take are replaced
                 for table, column, new, old in tables:
-                    db.executemany(f"DELETE FROM {table} WHERE {column} = ?", ((path,) for path in old.keys() - new.keys()))
-                    changed = {path: entry for path, entry in new.items()
-                               if (kept := old.get(path)) is not entry and kept != entry}  # most are the same object
-                    if table == "files":
-                        # A file checked by this build brings its result; one taken from the cache
-                        # (restamped perhaps, see current) has none in hand, and its row stands.
-                        db.executemany("DELETE FROM results WHERE path = ?", ((path,) for path in old.keys() - new.keys()))
-                        db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?)",
-                                       [(path, entry.sha, entry.checked) for path, entry in changed.items() if entry.checked])
-                        changed = {path: entry[:-1] for path, entry in changed.items()}  # the files table's columns
-                    if changed:
-                        rows = [(path, *entry) for path, entry in changed.items()]
-                        db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+                    write_changes(db, table, column, new, old)
                 db.executemany("DELETE FROM links WHERE path = ?", ((path,) for path in self.pages.keys() - pages.keys()))
                 db.executemany("INSERT OR REPLACE INTO links VALUES (?, ?)", (links or {}).items())
                 if calls is not None:
                     self._save_calls(db, files, *calls)
-                if spans:
-                    db.executemany("INSERT OR REPLACE INTO spans VALUES (?, ?, ?, ?)",
-                                   [(path, key, field, marshal.dumps((keys, array("q", [n for span in found for n in span]).tobytes())))
-                                    for path, (key, field, keys, found) in spans.items()])
-                self._prune_spans(db, pages, spare)
+                self._save_spans(db, spans or {}, pages, spare)
         except sqlite3.Error:
             self.path.unlink(missing_ok=True)  # better no cache than a doubtful one
             raise
