@@ -35,6 +35,9 @@ from tests.conftest import site_snapshot as snapshot
 # Thousands of files made and deleted: on a disk, the kernel may take longer and longer to create
 # each file after so many deletions (benchmarks/README.md, "Reading the figures").
 RAM_DISK = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# Sequences drawn a run. More before merging a change to the build, the cache or the planner:
+#   REBUILD_SEQUENCES=200 .venv/bin/python -m pytest tests/test_rebuild_sequences.py   (2-3 s a sequence)
+SEQUENCES = int(os.environ.get("REBUILD_SEQUENCES", "20"))
 BRIEFS = 16  # between 4 parties on 4 systems, listed 4 to a page: every change moves other pages
 TEMPLATE_EDITS = [
     ("deal.html", '<h2 id="facts">Facts</h2>', '<h2 id="facts">The facts</h2>'),
@@ -301,7 +304,7 @@ PROCESSES = ["serve", "serve, indexing once the editor pauses", "serve, restarte
 step = st.tuples(st.sampled_from(sorted(CHANGES)), st.integers(0, 2**32 - 1), st.sampled_from(PROCESSES))
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=SEQUENCES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(step, min_size=2, max_size=8), st.booleans())
 def test_any_sequence_of_changes_and_rebuilds_gives_the_cold_build_s_site(steps, in_workers):
     """`in_workers`: checking and rendering in worker processes, as for a large archive, whose
