@@ -554,7 +554,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
     elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():  # kept: linked or held as it was
         page_entries[INDEX_FOLDER] = previous[INDEX_FOLDER]
     cache.save(file_entries, page_entries, inputs, spare=previous if replaced else {}, spans=spans,
-               plan=recorded_plan(planner, renderer.key_basis), compiled=COMPILED.marshalled(),
+               plan=recorded_plan(planner, renderer.key_basis), compiled=COMPILED.marshalled(renderer.env),
                calls=(renderer.key_basis, renderer.new_calls), links=new_links(taken_back, rendered, cache))
     clock.lap("save")
     return BuildResult(html_pages, len(outputs), len(rendered), indexed, clock.total(), clock.stages, tuple(notes))

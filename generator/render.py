@@ -104,10 +104,13 @@ class CompiledTemplates(jinja2.BytecodeCache):
             except (ValueError, EOFError, TypeError):  # damaged: compiled or parsed again
                 pass
 
-    def marshalled(self) -> dict[str, tuple[str, bytes]]:
-        """What the build cache keeps: each compiled template, and the templates each uses."""
-        kept = {key: (checksum, marshal.dumps(code)) for key, (checksum, code) in self.compiled.items()}
-        kept |= {USES_KEY + name: (checksum, marshal.dumps(uses)) for name, (checksum, uses) in USES.items()}
+    def marshalled(self, env: jinja2.Environment) -> dict[str, tuple[str, bytes]]:
+        """What the build cache keeps of `env`'s templates: each compiled, and the templates each
+        uses. Not those of templates since removed, or of other folders this process built from."""
+        files = {name: env.loader.get_source(env, name)[1] for name in env.list_templates()}
+        keys = {self.get_cache_key(name, filename) for name, filename in files.items()}
+        kept = {key: (checksum, marshal.dumps(code)) for key, (checksum, code) in self.compiled.items() if key in keys}
+        kept |= {USES_KEY + name: (checksum, marshal.dumps(uses)) for name, (checksum, uses) in USES.items() if name in files}
         return kept
 
 

@@ -122,23 +122,43 @@ def test_a_cached_call_of_a_missing_macro_names_it(tmp_path):
         renderer.render(Page("/", "page.html", {}))
 
 
-def test_what_a_template_uses_is_kept_for_the_version_this_process_read(monkeypatch):
+def test_what_a_template_uses_is_kept_for_the_version_this_process_read(tmp_path, monkeypatch):
     """The templates each template uses are kept in the build cache by name and source. A cache
     read again (serve, after another process built) may hold an older version of a template:
     what is saved must be the version in use, or a new process parses the template again."""
     keys.USES.clear()
-    env = jinja2.Environment()
+    (tmp_path / "page.html").write_text("")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path))
     keys.referenced(env, "page.html", '{% extends "base.html" %}')
-    older = {key: kept for key, kept in COMPILED.marshalled().items() if key == "uses:page.html"}
+    older = {key: kept for key, kept in COMPILED.marshalled(env).items() if key == "uses:page.html"}
     edited = '{% include "row.html" %}'
     keys.referenced(env, "page.html", edited)
     COMPILED.add_marshalled(older)
-    checksum, uses = COMPILED.marshalled()["uses:page.html"]
+    checksum, uses = COMPILED.marshalled(env)["uses:page.html"]
     assert checksum == hashlib.sha1(edited.encode()).hexdigest() and marshal.loads(uses) == ("row.html",)
     keys.USES.clear()
     COMPILED.add_marshalled(older)  # a new process, which takes what the cache holds unparsed
     monkeypatch.setattr(keys, "parsed", lambda *args: pytest.fail("parsed again"))
     assert keys.referenced(jinja2.Environment(), "page.html", '{% extends "base.html" %}') == ("base.html",)
+
+
+def test_the_cache_keeps_the_templates_of_the_folder_built_and_only_those_there(tmp_path):
+    """A process keeps in memory every template it compiled: from other folders (the test suite),
+    or since removed (serve). The build cache keeps those of the folder it was built from."""
+    keys.USES.clear()
+    envs = {}
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+        for name in ("page.html", "gone.html"):
+            (tmp_path / folder / name).write_text(f"{folder} {name}")
+        env = envs[folder] = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path / folder), bytecode_cache=COMPILED)
+        for name in ("page.html", "gone.html"):
+            env.get_template(name)
+            keys.referenced(env, name, env.loader.get_source(env, name)[0])
+    (tmp_path / "one" / "gone.html").unlink()
+    one = envs["one"]
+    page = COMPILED.get_cache_key("page.html", one.loader.get_source(one, "page.html")[1])
+    assert COMPILED.marshalled(one).keys() == {page, "uses:page.html"}
 
 
 def test_the_sitemap_is_escaped_xml_with_a_date_for_each_brief():
