@@ -36,7 +36,7 @@ from tests.conftest import site_snapshot as snapshot
 # each file after so many deletions (benchmarks/README.md, "Reading the figures").
 RAM_DISK = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # Sequences drawn a run. More before merging a change to the build, the cache or the planner:
-#   REBUILD_SEQUENCES=200 .venv/bin/python -m pytest tests/test_rebuild_sequences.py   (2-3 s a sequence)
+#   REBUILD_SEQUENCES=200 .venv/bin/python -m pytest tests/test_rebuild_sequences.py   (80 took 5.5 minutes on two cores)
 SEQUENCES = int(os.environ.get("REBUILD_SEQUENCES", "20"))
 BRIEFS = 16  # between 4 parties on 4 systems, listed 4 to a page: every change moves other pages
 TEMPLATE_EDITS = [
