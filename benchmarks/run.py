@@ -19,6 +19,7 @@ import compileall
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -27,6 +28,8 @@ import time
 from pathlib import Path
 
 from benchmarks.corpus import write_corpus
+
+RELATED = re.compile(r"^related: \[(.*)\]$", re.M)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,10 +55,14 @@ def run_build(content: Path, out: Path, *flags: str) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
-def edit_brief(content: Path, run: int) -> None:
-    brief = content / "deals" / "synthetic-00001.md"
+def edit_brief(content: Path, run: int, slug: str = "synthetic-00001") -> None:
+    brief = content / "deals" / f"{slug}.md"
     text = brief.read_text(encoding="utf-8")
     brief.write_text(text.replace("summary: ", f"summary: Edited ({run}). ", 1), encoding="utf-8")
+
+
+def edit_another_brief(content: Path, run: int) -> None:
+    edit_brief(content, run, "synthetic-00003")
 
 
 def add_brief(content: Path, run: int) -> None:
@@ -64,7 +71,32 @@ def add_brief(content: Path, run: int) -> None:
 
 
 def delete_brief(content: Path, run: int) -> None:
-    (content / "deals" / f"synthetic-added-{run}.md").unlink()
+    """Delete a brief of the synthetic archive that no other brief names as related (the build
+    must stand), setting it aside for restore_briefs. Not the brief just added: that would give
+    back the site before the addition, which the spare site holds whole, and render nothing."""
+    named = set()
+    for file in (content / "deals").glob("*.md"):
+        named.update(re.findall(r"synthetic-\d{5}", RELATED.search(file.read_text(encoding="utf-8"))[1]))
+    free = sorted(file.stem for file in (content / "deals").glob("synthetic-[0-9]*.md") if file.stem not in named)
+    aside = content.parent / "deleted"
+    aside.mkdir(exist_ok=True)
+    slug = free[(len(free) // 2 + 101 * run) % len(free)]
+    (content / "deals" / f"{slug}.md").rename(aside / f"{slug}.md")
+
+
+def restore_briefs(content: Path) -> None:
+    """Take back the briefs added and deleted (untimed), so that every run starts from one archive."""
+    for added in (content / "deals").glob("synthetic-added-*.md"):
+        added.unlink()
+    for deleted in (content.parent / "deleted").glob("*.md"):
+        deleted.rename(content / "deals" / deleted.name)
+
+
+# A run's changes, each rebuilt after: (name, change, timed). The site a build replaces becomes its
+# spare, so a deletion just after an addition would find its site there, in all but the rows
+# between the two briefs: an untimed edit comes between, as most changes would in an editor's day.
+CHANGES = [("edited", edit_brief, True), ("added", add_brief, True), ("", edit_another_brief, False),
+           ("deleted", delete_brief, True)]
 
 
 def touch_every_file(content: Path, run: int) -> None:
@@ -105,11 +137,14 @@ def measure(size: int, runs: int, folder: Path, output_folder: Path) -> dict[str
         edit_brief(content, run)  # the first rebuild has no spare site to stage into yet: it makes one
         record("first rebuild after a cold build, one brief edited", run_build(content, out, "--no-index"))
         record("rebuild, nothing changed", run_build(content, out, "--no-index"))
-        for name, change in (("rebuild, one brief edited", edit_brief), ("rebuild, one brief added", add_brief),
-                             ("rebuild, one brief deleted", delete_brief),
-                             ("rebuild, every file touched, none changed", touch_every_file)):
+        for name, change, timed in CHANGES:
             change(content, run)
-            record(name, run_build(content, out, "--no-index"))
+            result = run_build(content, out, "--no-index")
+            if timed:
+                record(f"rebuild, one brief {name}", result)
+        touch_every_file(content, run)
+        record("rebuild, every file touched, none changed", run_build(content, out, "--no-index"))
+        restore_briefs(content)
     seconds, memory = serve_rebuilds(content, out, runs)
     for change, found in seconds.items():
         times[f"rebuild in archive serve, one brief {change}"] = [(t, memory) for t in found]

@@ -1,5 +1,5 @@
 """Rebuilds as `archive serve` does them: one process, one build cache and one page plan kept in
-memory, and before each rebuild one brief edited, added or deleted (as in run.py). Like serve, it
+memory, and before each rebuild one brief edited, added or deleted (run.CHANGES). Like serve, it
 keeps a search index: each rebuild keeps the last index (--no-index), and the site is indexed
 again after it, as serve does once the editor pauses (not timed). Prints the seconds of each kind
 of rebuild as JSON.
@@ -14,11 +14,9 @@ import json
 import time
 from pathlib import Path
 
-from benchmarks.run import add_brief, delete_brief, edit_brief
+from benchmarks.run import CHANGES, edit_brief, restore_briefs
 from generator.build import build, open_cache
 from generator.pages import Planner
-
-CHANGES = {"edited": edit_brief, "added": add_brief, "deleted": delete_brief}
 
 
 def main() -> None:
@@ -32,14 +30,16 @@ def main() -> None:
     edit_brief(args.content, -1)  # the first rebuild stages into a new spare: not counted
     build(args.content, args.out, index=False, cache=cache, planner=planner)
     build(args.content, args.out, cache=cache, planner=planner)
-    seconds: dict[str, list[float]] = {name: [] for name in CHANGES}
+    seconds: dict[str, list[float]] = {name: [] for name, _, timed in CHANGES if timed}
     for run in range(args.runs):
-        for name, change in CHANGES.items():
+        for name, change, timed in CHANGES:
             change(args.content, run)
             started = time.perf_counter()
             build(args.content, args.out, index=False, cache=cache, planner=planner)
-            seconds[name].append(time.perf_counter() - started)
+            if timed:
+                seconds[name].append(time.perf_counter() - started)
             build(args.content, args.out, cache=cache, planner=planner)  # the editor pauses: search catches up
+    restore_briefs(args.content)
     print(json.dumps(seconds))
 
 

@@ -5,7 +5,8 @@ import sys
 from pathlib import Path
 
 from benchmarks.corpus import write_corpus
-from generator.build import check, load_archive
+from benchmarks.run import CHANGES, edit_brief, restore_briefs
+from generator.build import build, check, load_archive
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,3 +36,21 @@ def test_the_benchmark_runs_and_reports_every_measurement(tmp_path: Path):
                     "rebuild in archive serve, one brief added", "rebuild in archive serve, one brief deleted",
                     "Pagefind's share of a cold build"]
     assert list(tmp_path.iterdir()) == [], "the sites are built in a temporary folder and removed"
+
+
+def test_the_benchmark_s_changes_are_an_editor_s_and_leave_the_archive_as_they_found_it(tmp_path: Path):
+    """Each change renders something: a deletion just after the addition it undoes would find its
+    whole site in the spare (the site the addition replaced) and render nothing, which no editor's
+    deletion does. A run's additions and deletions are then taken back."""
+    content, out = write_corpus(tmp_path / "corpus", 40), tmp_path / "site"
+    briefs = sorted(file.name for file in (content / "deals").iterdir())
+    build(content, out, index=False)
+    edit_brief(content, -1)
+    build(content, out, index=False)  # the first rebuild, which makes the spare
+    rendered = {}
+    for name, change, _ in CHANGES:
+        change(content, 0)
+        rendered[name] = build(content, out, index=False).rendered
+    assert all(count > 0 for count in rendered.values()), rendered
+    restore_briefs(content)
+    assert sorted(file.name for file in (content / "deals").iterdir()) == briefs
