@@ -441,10 +441,9 @@ def inputs_digest(listing: tuple[list[Listed], list], templates: Path) -> str:
 
 
 def plan_site(archive: Archive, known: dict[int, str], file_entries: dict[str, FileEntry], cache: BuildCache,
-              templates: Path, planner: Planner) -> tuple[Renderer, list[Output]]:
+              templates: Path, planner: Planner, caching: bool) -> tuple[Renderer, list[Output]]:
     """The renderer and every file of the site, planned afresh where the last plan (the
     planner's, or else the cache's) does not stand."""
-    caching = cache.path is not None
     COMPILED.add_marshalled(cache.compiled)
     renderer = Renderer(templates, site_context(archive), known, cache.calls if caching else None)
     last = last_plan(cache, file_entries) if planner.archive is None else None
@@ -463,14 +462,14 @@ def reindex_in_place(out_dir: Path, html_pages: int, progress: Progress, clock: 
 
 
 def render_site(staging: Staging, renderer: Renderer, todo: list[Output], archive: Archive, known: dict[int, str],
-                cache: BuildCache, previous_dir: Path, jobs: int | None, progress: Progress) -> tuple[dict[str, Written], dict]:
+                cache: BuildCache, previous_dir: Path, jobs: int | None, progress: Progress,
+                caching: bool) -> tuple[dict[str, Written], dict]:
     """Render `todo` into the staging folder: the files written, and where each brief's share
     lies in the exports among them (see export_spans)."""
     spans = {}
     if any(o.page and o.page.export in LAYOUTS for o in todo):
         keys = encode_fragments(renderer, archive.deals, known, cache.fragments(previous_dir), jobs)
         spans = export_spans(renderer, todo, archive.deals, keys)
-    caching = cache.path is not None
     fewer_than = cache.owners_read_apart(renderer.key_basis) if caching else 0
     renderer.shown_files = shown_files(todo, known, fewer_than) if fewer_than else None
     return render_into(staging, renderer, todo, jobs, progress, caching), spans
@@ -492,10 +491,11 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         files = len(cache.pages) - (INDEX_FOLDER in cache.pages)
         clock.lap("inputs")
         return BuildResult(html, files, 0, None, clock.total(), clock.stages, ("nothing changed",))
+    caching = cache.path is not None  # keys, pickled links and named calls are for the cache; without one, none
     # The site this build replaces is kept as the spare if the cache will say what it holds; a
     # reused spare is listed, or without one the site is linked into the staging folder, by
     # another process while the build loads and plans.
-    stage = lambda: Staging(out_dir, cache.spare if commit else None, keep_replaced=cache.path is not None,
+    stage = lambda: Staging(out_dir, cache.spare if commit else None, keep_replaced=caching,
                             site=cache.pages if commit else None)
     # A build that only indexes what the last one made (serve, once the editor pauses) swaps in
     # the new index alone: through the spare, it made the spare a copy of the site, and lost the
@@ -507,8 +507,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         if commit and not index:  # the search index it keeps: by another process while it plans and renders
             staging.mirror_ahead(INDEX_FOLDER)
         clock.lap("load")
-        caching = cache.path is not None  # keys, pickled links and named calls are for the cache; without one, none
-        renderer, outputs = plan_site(archive, known, file_entries, cache, templates, planner)
+        renderer, outputs = plan_site(archive, known, file_entries, cache, templates, planner, caching)
         index_key = hashlib.sha256("".join(o.key for o in outputs if o.page and o.page.indexed).encode()).hexdigest()
         html_pages = sum(o.path.endswith(".html") for o in outputs)
         clock.lap("plan")
@@ -535,7 +534,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
             outputs = plan_outputs(planner.plan(archive, renderer.key_basis), renderer, known, templates, planner, caching)
             todo = [o for o in outputs if o.path not in kept]
         clock.lap("link")
-        rendered, spans = render_site(staging, renderer, todo, archive, known, cache, previous_dir, jobs, progress)
+        rendered, spans = render_site(staging, renderer, todo, archive, known, cache, previous_dir, jobs, progress, caching)
         clock.lap("render")
         taken_back = from_spare(kept, previous)
         broken = check_site_links(outputs, kept, rendered, cache, taken_back)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import build
+from generator.build import INDEX_FOLDER, build
 
 FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "site" / "content"
 
@@ -37,7 +37,7 @@ def site_snapshot(root: Path) -> dict[str, bytes]:
     """A built site's files as {path: bytes}, but Pagefind's: its index is not byte-stable
     between runs (see README)."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.relative_to(root).as_posix().startswith("pagefind/")}
+            if p.is_file() and not p.relative_to(root).as_posix().startswith(f"{INDEX_FOLDER}/")}
 
 
 @pytest.fixture(autouse=True)
