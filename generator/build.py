@@ -256,6 +256,7 @@ def render_into(staging: Staging, renderer: Renderer, todo: list[Output], jobs: 
     """Render files into the staging folder, on every core; return what each file is as written
     (with its links pickled, if `for_cache`)."""
     global _renderer, _staging
+    renderer.compile({o.page.template for o in todo if o.page and o.page.template})
     _renderer, _staging = renderer, staging
     try:
         rendered = parallel_map(_render_output, todo, jobs, _counter(progress, "rendering", len(todo)),

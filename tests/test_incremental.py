@@ -17,7 +17,7 @@ import pytest
 
 from benchmarks import corpus
 from generator.build import TEMPLATES, build, cache_path, check, load_archive, load_checked, open_cache, plan_outputs, shown_files
-from generator import keys, output, pages, render
+from generator import keys, output, pages, parallel, render
 from generator.links import extract_links
 from generator.loader import list_content
 from generator.model import UP_FRONT, Deal, StoredDeal
@@ -781,6 +781,25 @@ def test_a_rebuild_in_a_new_process_compiles_only_the_templates_that_changed(pro
     assert "deal.html" in compiled and "base.html" in compiled
     assert "deal.html" in parsed and "base.html" in parsed
     assert_same_as_cold(content, templates, out, tmp_path=out.parent)
+
+
+def test_templates_compiled_for_render_workers_are_kept_for_the_next_process(content, tmp_path, monkeypatch):
+    """A build that renders in worker processes compiles the templates first, in its own: the
+    workers inherit them, and the build cache keeps them, so the next process compiles none.
+    Compiled in the workers, they were lost with them, and every such build compiled again."""
+    templates, out = tmp_path / "templates", tmp_path / "site"
+    shutil.copytree(TEMPLATES, templates)  # a folder of its own: none of its templates compiled yet
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)  # the cold build of a large archive: in workers
+    assert build(content, out, templates=templates, index=False, jobs=2).rendered > 0
+    compiled = []
+    real_compile = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda env, source, name=None, *args, **kw:
+                        compiled.append(name) or real_compile(env, source, name, *args, **kw))
+    monkeypatch.setattr(render.COMPILED, "compiled", {})  # as in a new process,
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 10_000)  # rendering here, where `compiled` hears of it
+    edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
+    assert build(content, out, templates=templates, index=False, jobs=2).rendered > 0
+    assert compiled == []
 
 
 def test_a_listing_rendered_again_takes_unchanged_rows_from_the_cache(tmp_path, monkeypatch):
