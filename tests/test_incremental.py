@@ -755,14 +755,21 @@ def test_a_stored_brief_whose_cache_row_changed_is_a_build_error_not_a_wrong_bri
         stored.summary
 
 
+def compiles_recorded(monkeypatch) -> list[str]:
+    """The names of the templates Jinja compiles from now on, in this process."""
+    compiled: list[str] = []
+    real_compile = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda env, source, name=None, *args, **kw:
+                        compiled.append(name) or real_compile(env, source, name, *args, **kw))
+    return compiled
+
+
 def test_a_rebuild_in_a_new_process_compiles_only_the_templates_that_changed(project, monkeypatch):
     """The build cache keeps the compiled templates, and the templates each uses; an edited
     template, or a damaged entry, is compiled and parsed again."""
     content, templates, out = project
-    compiled, parsed = [], []
-    real_compile, real_parse = jinja2.Environment.compile, keys.parsed
-    monkeypatch.setattr(jinja2.Environment, "compile", lambda env, source, name=None, *args, **kw:
-                        compiled.append(name) or real_compile(env, source, name, *args, **kw))
+    compiled, parsed = compiles_recorded(monkeypatch), []
+    real_parse = keys.parsed
     monkeypatch.setattr(keys, "parsed", lambda env, name, source: parsed.append(name) or real_parse(env, name, source))
     monkeypatch.setattr(render.COMPILED, "compiled", {})  # as in a new process
     keys.USES.clear()
@@ -791,10 +798,7 @@ def test_templates_compiled_for_render_workers_are_kept_for_the_next_process(con
     shutil.copytree(TEMPLATES, templates)  # a folder of its own: none of its templates compiled yet
     monkeypatch.setattr(parallel, "MIN_ITEMS", 1)  # the cold build of a large archive: in workers
     assert build(content, out, templates=templates, index=False, jobs=2).rendered > 0
-    compiled = []
-    real_compile = jinja2.Environment.compile
-    monkeypatch.setattr(jinja2.Environment, "compile", lambda env, source, name=None, *args, **kw:
-                        compiled.append(name) or real_compile(env, source, name, *args, **kw))
+    compiled = compiles_recorded(monkeypatch)
     monkeypatch.setattr(render.COMPILED, "compiled", {})  # as in a new process,
     monkeypatch.setattr(parallel, "MIN_ITEMS", 10_000)  # rendering here, where `compiled` hears of it
     edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
