@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from typing import Iterable
 
 import jinja2
 from jinja2 import meta
@@ -94,20 +95,24 @@ def referenced(env: jinja2.Environment, name: str, source: str) -> tuple[str, ..
     return found[1]
 
 
+def with_used(names: Iterable[str]) -> set[str]:
+    """These templates and every template they use, transitively, as last read (see USES)."""
+    found, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo.extend(USES[name][1] if name in USES else ())
+    return found
+
+
 def template_digests(env: jinja2.Environment) -> dict[str, str]:
     """For every template, a digest of its source and of every template it uses, transitively."""
     sources = {name: env.loader.get_source(env, name)[0] for name in env.list_templates()
                if not name.startswith("static/")}
-    uses = {name: referenced(env, name, source) for name, source in sources.items()}
-
-    def closure(name: str, seen: set[str]) -> set[str]:
-        for used in uses.get(name, ()):
-            if used not in seen:
-                seen.add(used)
-                closure(used, seen)
-        return seen
-
-    return {name: hashlib.sha256("".join(sources[n] for n in sorted(closure(name, {name}))).encode()).hexdigest()
+    for name, source in sources.items():
+        referenced(env, name, source)  # USES, for with_used
+    return {name: hashlib.sha256("".join(sources[n] for n in sorted(with_used([name]))).encode()).hexdigest()
             for name in sources}
 
 

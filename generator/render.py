@@ -20,7 +20,7 @@ from generator.charts import bar_chart, column_chart
 from generator.dates import PartialDate
 from generator.errors import BuildError
 from generator.exports import EXPORTS, LAYOUTS, Fragments, Layout
-from generator.keys import USES, digest_of, template_digests
+from generator.keys import USES, digest_of, template_digests, with_used
 from generator.pages import URL_FUNCTIONS, Page, party_url
 from generator.prose import to_html
 
@@ -259,15 +259,11 @@ class Renderer:
         """Compile these templates, and the templates they use, in this process: render workers
         forked afterwards inherit them, and the build cache keeps them for the next process.
         Compiled in a worker, they were lost with it (all 16 take 0.15 s)."""
-        todo, done = set(templates), set()
-        while todo:
-            name = todo.pop()
-            done.add(name)
+        for name in sorted(with_used(templates)):
             try:
                 self.env.get_template(name)
             except jinja2.TemplateError:
-                continue  # a missing template: rendering says so, naming the page
-            todo.update(set(USES[name][1]) - done)
+                pass  # a missing template: rendering says so, naming the page
 
     def shares(self, page: Page) -> tuple[Layout, list[bytes]]:
         """An export made of its briefs' Fragments: its layout, and each brief's share of it."""
