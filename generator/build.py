@@ -28,7 +28,7 @@ except ImportError:  # not on Windows
 from generator.archive import Archive, build_archive
 from generator.cache import BuildCache, FileEntry, PageEntry, SetEntry, code_fingerprint, head_of
 from generator.errors import ContentErrors
-from generator.exports import LAYOUTS, Fragments, fragments_of
+from generator.exports import LAYOUTS, Fragments, LastExport, fragments_of
 from generator.keys import page_key
 from generator.links import Links, check_changed_links, check_links, extract_links
 from generator.loader import Listed, list_content
@@ -206,32 +206,33 @@ def _encode(deal: Deal) -> Fragments:
 
 
 def encode_fragments(renderer: Renderer, deals: tuple[Deal, ...], known: dict[int, str],
-                     cached: dict[str, Fragments], jobs: int | None) -> list[str]:
-    """Give the renderer each brief's share of the whole-archive exports: from the cache where the
-    brief's file and the site-wide names are unchanged, encoded on every core where not. Returns
-    the briefs' fragment keys, in order."""
+                     last: dict[str, LastExport], jobs: int | None) -> list[str]:
+    """Give the renderer each brief's share of the whole-archive exports: where the brief's file
+    and the site-wide names are unchanged, its place in the `last` exports; encoded on every core
+    where not. Returns the briefs' fragment keys, in order."""
     global _renderer
     keys = [f"{known[id(deal)]}|{renderer.names_digest}" for deal in deals]
-    missing = [deal for deal, key in zip(deals, keys) if key not in cached]
+    placed = {field: list(map(export.positions.get, keys)) for field, export in last.items()}
+    missing = [index for index, found in enumerate(zip(*placed.values())) if None in found] if placed else range(len(deals))
     _renderer = renderer
     try:
-        encoded = dict(zip((id(deal) for deal in missing), parallel_map(_encode, missing, jobs)))
+        encoded = parallel_map(_encode, [deals[index] for index in missing], jobs)
     finally:
         _renderer = None
-    renderer.fragments = {id(deal): cached[key] if key in cached else encoded[id(deal)] for deal, key in zip(deals, keys)}
+    renderer.take_shares(deals, last, placed, dict(zip(missing, encoded)))
     return keys
 
 
 def export_spans(renderer: Renderer, written: list[Output], deals: tuple[Deal, ...],
                  keys: list[str]) -> dict[str, tuple[str, str, list[str], list[tuple[int, int]]]]:
     """Where each brief's share lies in the whole-archive exports just written, for the build
-    cache (BuildCache.fragments): by file, its key, the field its shares are of, the briefs'
+    cache (BuildCache.last_exports): by file, its key, the field its shares are of, the briefs'
     fragment keys and each share's (start, end)."""
     spans = {}
     for output in written:
         if output.page and output.page.export in LAYOUTS and output.page.context["deals"] is deals:
             layout, shares = renderer.shares(output.page)
-            spans[output.path] = (output.key, layout.field, keys, layout.spans(shares))
+            spans[output.path] = (output.key, layout.field, keys, layout.spans(shares, renderer.last_exports.get(layout.field)))
     return spans
 
 
@@ -469,7 +470,7 @@ def render_site(staging: Staging, renderer: Renderer, todo: list[Output], archiv
     lies in the exports among them (see export_spans)."""
     spans = {}
     if any(o.page and o.page.export in LAYOUTS for o in todo):
-        keys = encode_fragments(renderer, archive.deals, known, cache.fragments(previous_dir), jobs)
+        keys = encode_fragments(renderer, archive.deals, known, cache.last_exports(previous_dir), jobs)
         spans = export_spans(renderer, todo, archive.deals, keys)
     fewer_than = cache.owners_read_apart(renderer.key_basis) if caching else 0
     renderer.shown_files = shown_files(todo, known, fewer_than) if fewer_than else None

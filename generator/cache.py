@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from generator.errors import BuildError
-from generator.exports import Fragments
+from generator.exports import Fragments, LastExport
 from generator.model import UP_FRONT, Deal, StoredDeal
 from generator.validate import Checked
 
@@ -367,45 +367,43 @@ class BuildCache:
         this very object back (serve's planner keeps the pages of objects that did not change)."""
         self._unpickled[path] = (entry, result)
 
-    def fragments(self, site_dir: Path) -> dict[str, Fragments]:
-        """Each brief's encoded export share, by key (see build.encode_fragments), as views of
-        the whole-archive exports in `site_dir`, the site the cache describes, mapped into
-        memory: no second copy of 55 MB in the cache, and nothing read but what is written out
-        again. An export that is not there as the last build wrote it gives none; its briefs'
-        shares are then encoded again."""
+    def last_exports(self, site_dir: Path) -> dict[str, LastExport]:
+        """The whole-archive exports as the last build wrote them in `site_dir` (the site the cache
+        describes), by the field of Fragments their shares are of, each mapped into memory: no
+        second copy of 55 MB in the cache, and nothing read but what is written out again. None
+        if any is not there as that build wrote it: then every brief's shares are encoded again."""
         if not self._trusted:
             return {}
         try:
             with sqlite3.connect(self.path) as db:
-                rows = db.execute("SELECT path, key, field, spans FROM spans").fetchall()
-            # An export's spans hold for the very file they were made with: a spare's older
-            # version, taken back, has its own.
-            shares = {field: self._shares(site_dir, path, spans) for path, key, field, spans in rows
-                      if (entry := self.pages.get(path)) is not None and entry.key == key}
+                # An export's spans hold for the very file they were made with: a spare's older
+                # version, taken back, has its own (and is not read here).
+                exports = {field: self._last_export(site_dir, path, db.execute(
+                               "SELECT spans FROM spans WHERE path = ? AND key = ?", (path, key)).fetchone()[0])
+                           for path, key, field in db.execute("SELECT path, key, field FROM spans").fetchall()
+                           if (entry := self.pages.get(path)) is not None and entry.key == key}
         except (sqlite3.Error, ValueError, EOFError, TypeError):
             return {}  # unreadable: encoded again
-        if shares.keys() != set(Fragments._fields):
+        if exports.keys() != set(Fragments._fields) or None in exports.values():
             return {}
-        json, deal_row, delivery_rows = (shares[field] for field in Fragments._fields)
-        return {key: Fragments(view, deal_row[key], delivery_rows[key])
-                for key, view in json.items() if key in deal_row and key in delivery_rows}
+        return exports
 
-    def _shares(self, site_dir: Path, path: str, spans: bytes) -> dict[str, memoryview]:
-        """The shares an export holds, by fragment key, if it is as the last build wrote it."""
+    def _last_export(self, site_dir: Path, path: str, spans: bytes) -> LastExport | None:
+        """An export and its shares' places, if it is as the last build wrote it."""
         entry = self.pages[path]
         try:
             with open(site_dir / path, "rb") as stream:
                 stat = os.fstat(stream.fileno())
                 if (stat.st_size, stat.st_mtime_ns) != (entry.size, entry.mtime_ns):
-                    return {}
+                    return None
                 # The file is never written in place (output.Staging unlinks first): the mapping
                 # stays as it is while the build writes the next version.
                 data = memoryview(mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ))
         except (OSError, ValueError):
-            return {}
+            return None
         keys, packed = marshal.loads(spans)
-        bounds = iter(array("q", packed))
-        return dict(zip(keys, [data[start:end] for start, end in zip(bounds, bounds)]))
+        bounds = array("q", packed)
+        return LastExport(data, dict(zip(keys, range(len(keys)))), bounds[0::2], bounds[1::2])
 
     def owners_read_apart(self, basis: str) -> int:
         """Below how many owners `calls(basis, owners)` is worth giving them: 0 if no call is

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+from array import array
 from pathlib import Path
 from typing import NamedTuple
 
@@ -76,6 +77,21 @@ def absolute(names: dict, url: str) -> str:
     return names["site"].base_url.rstrip("/") + url
 
 
+class LastExport(NamedTuple):
+    """A whole-archive export as the last build wrote it, mapped into memory (BuildCache.last_exports),
+    and where each brief's share lies in it: the share at `position` is data[starts[position]:ends[position]]."""
+
+    data: memoryview
+    positions: dict[str, int]  # a share's fragment key (see build.encode_fragments) -> its position
+    starts: array
+    ends: array
+
+
+# A brief's share of an export, as Layout takes it: encoded (bytes), or where it stands unchanged,
+# its position in the last build's export of the same field (LastExport).
+Share = bytes | int
+
+
 class Layout(NamedTuple):
     """A whole-archive export: a head, then each listed brief's share (one field of its
     Fragments) with a separator between them, then a tail. Written in pieces, never joined."""
@@ -85,22 +101,54 @@ class Layout(NamedTuple):
     field: str  # json, deal_row or delivery_rows
     tail: bytes
 
-    def pieces(self, shares: list[bytes]) -> list[bytes]:
-        pieces, separator = [self.head], b""
-        for share in shares:
-            pieces += (separator, share)
-            separator = self.separator
+    def pieces(self, shares: list[Share], last: LastExport | None = None) -> list[bytes | memoryview]:
+        """The file's pieces, in order. Shares that stood one after another in `last` are one
+        piece, separators included: after an edit at 10,000 briefs, the runs before and after
+        the edited share, not 20,000 pieces (a view of each share, and a separator)."""
+        pieces = [self.head]
+        for index, segment in enumerate(_segments(shares)):
+            if index:
+                pieces.append(self.separator)
+            pieces.append(last.data[last.starts[segment[0]]:last.ends[segment[1]]] if type(segment) is tuple else segment)
         pieces.append(self.tail)
         return pieces
 
-    def spans(self, shares: list[bytes]) -> list[tuple[int, int]]:
+    def spans(self, shares: list[Share], last: LastExport | None = None) -> list[tuple[int, int]]:
         """Where each share lies in the file `pieces` makes: (start, end) in bytes."""
-        spans, offset = [], len(self.head)
-        for index, share in enumerate(shares):
-            offset += len(self.separator) if index else 0
-            spans.append((offset, offset + len(share)))
-            offset += len(share)
+        spans, offset = [], len(self.head) - len(self.separator)
+        for segment in _segments(shares):
+            offset += len(self.separator)
+            if type(segment) is tuple:  # where the run's shares were, moved by as much as the run
+                first, final = segment
+                shift = offset - last.starts[first]
+                spans += zip([start + shift for start in last.starts[first:final + 1]],
+                             [end + shift for end in last.ends[first:final + 1]])
+                offset = last.ends[final] + shift
+            else:
+                spans.append((offset, offset + len(segment)))
+                offset += len(segment)
         return spans
+
+
+def _segments(shares: list[Share]):
+    """The shares as Layout writes them: each encoded one, and each run of positions that follow
+    one another in the last export, as (first, last)."""
+    run = None
+    for share in shares:
+        if type(share) is int:
+            if run is not None and share == run[1] + 1:
+                run = (run[0], share)
+                continue
+            if run is not None:
+                yield run
+            run = (share, share)
+        else:
+            if run is not None:
+                yield run
+                run = None
+            yield share
+    if run is not None:
+        yield run
 
 
 def deals_json(names: dict) -> Layout:
@@ -161,9 +209,9 @@ def delivery_rows(deal: Deal, names: dict) -> list[dict]:
 
 
 class Fragments(NamedTuple):
-    """One brief's share of the whole-archive exports, already encoded (UTF-8), each piece bytes
-    or a view of the bytes of the last build's export (BuildCache.fragments). Keyed by the
-    brief's file and the site-wide names, so a rebuild encodes only the briefs that changed."""
+    """One brief's share of each whole-archive export, encoded (UTF-8). Keyed by the brief's file
+    and the site-wide names, so a rebuild encodes only the briefs that changed, and takes the
+    others' from the last build's exports (LastExport)."""
     json: bytes
     deal_row: bytes
     delivery_rows: bytes

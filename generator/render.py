@@ -19,13 +19,14 @@ from markupsafe import Markup, escape
 from generator.charts import bar_chart, column_chart
 from generator.dates import PartialDate
 from generator.errors import BuildError
-from generator.exports import EXPORTS, LAYOUTS, Fragments, Layout
+from generator.exports import EXPORTS, LAYOUTS, Fragments, LastExport, Layout, Share
 from generator.keys import USES, digest_of, template_digests, with_used
 from generator.pages import URL_FUNCTIONS, Page, party_url
 from generator.prose import to_html
 
 if TYPE_CHECKING:
     from generator.cache import StoredCalls
+    from generator.model import Deal
 
 SCALE = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
 
@@ -198,7 +199,11 @@ class Renderer:
         self.names_digest = digest_of(names, {})
         self.template_digests = template_digests(self.env)
         self.key_basis = digest_of((self.names_digest, self.template_digests), {})
-        self.fragments: dict[int, Fragments] = {}  # by id(deal): encoded ahead of rendering (see build)
+        # Each brief's share of the whole-archive exports, given ahead of rendering (take_shares).
+        self._all_deals: tuple = ()
+        self._shares: dict[str, list[Share]] = {}  # by field: every brief's, in the archive's order
+        self._by_deal: dict[str, dict[int, Share]] = {}  # the same by id(deal), made when first asked
+        self.last_exports: dict[str, LastExport] = {}
         self.known = known or {}
         self._calls = MACRO_CALLS.for_basis(self.key_basis, self.known.keys())
         self._stored_calls = stored_calls
@@ -265,16 +270,35 @@ class Renderer:
             except jinja2.TemplateError:
                 pass  # a missing template: rendering says so, naming the page
 
-    def shares(self, page: Page) -> tuple[Layout, list[bytes]]:
-        """An export made of its briefs' Fragments: its layout, and each brief's share of it."""
+    def take_shares(self, deals: tuple[Deal, ...], last: dict[str, LastExport], placed: dict[str, list[int | None]],
+                    encoded: dict[int, Fragments]) -> None:
+        """Each of the archive's `deals`' share of the whole-archive exports: its place in the
+        `last` exports (`placed`, by field, in the deals' order), or if not there in all of them,
+        `encoded` (by the deal's index)."""
+        self._all_deals, self.last_exports, self._by_deal = deals, last, {}
+        self._shares = {}
+        for field in Fragments._fields:
+            shares = placed.get(field) or [None] * len(deals)
+            for index, fragments in encoded.items():
+                shares[index] = getattr(fragments, field)
+            self._shares[field] = shares
+
+    def shares(self, page: Page) -> tuple[Layout, list[Share]]:
+        """An export made of its briefs' shares: its layout, and each brief's share of it."""
         layout = LAYOUTS[page.export](self.names)
-        return layout, [getattr(self.fragments[id(deal)], layout.field) for deal in page.context["deals"]]
+        deals, shares = page.context["deals"], self._shares[layout.field]
+        if deals is self._all_deals:
+            return layout, shares
+        by_deal = self._by_deal.get(layout.field)
+        if by_deal is None:
+            by_deal = self._by_deal[layout.field] = dict(zip(map(id, self._all_deals), shares))
+        return layout, [by_deal[id(deal)] for deal in deals]
 
     def render(self, page: Page) -> bytes | list[bytes]:
         """The page's file: its bytes, or for a whole-archive export its pieces, in order."""
         if page.export in LAYOUTS:
             layout, shares = self.shares(page)
-            return layout.pieces(shares)
+            return layout.pieces(shares, self.last_exports.get(layout.field))
         if page.export:
             return EXPORTS[page.export](self.names, **page.context)
         try:

@@ -1,5 +1,6 @@
 import hashlib
 import marshal
+from array import array
 from xml.etree import ElementTree
 from types import SimpleNamespace
 
@@ -168,3 +169,26 @@ def test_the_sitemap_is_escaped_xml_with_a_date_for_each_brief():
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     assert [u.findtext("s:loc", namespaces=ns) for u in root] == ["https://example.org/a&b/", "https://example.org/a&b/deals/x/"]
     assert [u.findtext("s:lastmod", namespaces=ns) for u in root] == [None, "2024-05-01"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=6), max_size=12), st.data())
+def test_an_export_written_from_its_last_version_has_the_bytes_of_one_encoded_whole(last_shares, data):
+    """Layout.pieces takes unchanged shares from the last build's export by position, and shares
+    that stood one after another there as one piece: the file is the same as one whose every
+    share is encoded, and Layout.spans says where each share lies in it."""
+    layout = exports.Layout(b"[", b",", "json", b"]\n")
+    last_file = b"".join(layout.pieces(last_shares))
+    bounds = [n for span in layout.spans(last_shares) for n in span]
+    last = exports.LastExport(memoryview(last_file), {}, array("q", bounds[0::2]), array("q", bounds[1::2]))
+    # Each share now: one of the last file's, by position, or new bytes.
+    picks = data.draw(st.lists(st.one_of(st.integers(0, len(last_shares) - 1) if last_shares else st.nothing(),
+                                         st.binary(max_size=6)), max_size=12))
+    whole = [last_shares[pick] if type(pick) is int else pick for pick in picks]
+    pieces = layout.pieces(picks, last)
+    written = b"".join(pieces)
+    assert written == b"".join(layout.pieces(whole))
+    assert [written[start:end] for start, end in layout.spans(picks, last)] == whole
+    runs = sum(1 for previous, pick in zip([None, *picks], picks)
+               if type(pick) is int and not (type(previous) is int and pick == previous + 1))
+    assert sum(type(piece) is memoryview for piece in pieces) == runs
