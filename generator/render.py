@@ -272,11 +272,10 @@ class Renderer:
 
     def take_shares(self, deals: tuple[Deal, ...], last: dict[str, LastExport], placed: dict[str, list[int | None]],
                     encoded: dict[int, Fragments]) -> None:
-        """Each of the archive's `deals`' share of the whole-archive exports: its place in the
-        `last` exports (`placed`, by field, in the deals' order), or if not there in all of them,
-        `encoded` (by the deal's index)."""
-        self._all_deals, self.last_exports, self._by_deal = deals, last, {}
-        self._shares = {}
+        """Set each brief's share of the whole-archive exports: its place in the `last` exports
+        (`placed`, by field, in the order of `deals`, the archive's), or where it is not in all
+        of them, its `encoded` fragments (by its index in `deals`)."""
+        self._all_deals, self.last_exports, self._by_deal, self._shares = deals, last, {}, {}
         for field in Fragments._fields:
             shares = placed.get(field) or [None] * len(deals)
             for index, fragments in encoded.items():
