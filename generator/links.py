@@ -102,8 +102,8 @@ def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Link
     files, more rather than fewer). If no rendered page lost an id and no unchanged page links to
     a removed file, the unchanged pages' links still resolve: only the rendered pages' links need
     checking. Every old page is still reached unless a page that linked to it stopped (a rendered
-    page, as when a listing's pages shift) or is gone; those pages, and the new ones, are looked
-    for from the home page. None when an id was lost or an unchanged page links to a removed
+    page, as when a listing page's rows move to the next) or is gone; those pages, and the new
+    ones, are looked for from the home page. None when an id was lost or an unchanged page links to a removed
     file: then the whole site must be checked, to say where."""
     questioned = _in_question(rendered, before, paths, old_paths, may_link_to)
     if questioned is None:
@@ -185,9 +185,10 @@ def _unfound(wanted: set[str], links_of: Callable[[str], Links | None], paths: s
     """The pages of `wanted` that no chain of links from the start pages reaches (a walk over the
     HTML pages among `paths`). It stops once all are found, and follows the pages `at_hand`
     first: a rebuild's rendered pages, whose links are in memory, where the others' are read
-    from the cache. The pages a shifted listing stopped linking to are on its later pages, and
-    the pager leads there through rendered pages: at 10,000 briefs, one addition's walk reads
-    64 pages' links this way, 422 breadth first."""
+    from the cache. The pages a listing page stopped linking to (its rows now on another of its
+    pages) are on its other pages, and the pager leads there through rendered pages: at 10,000
+    briefs, when listing pages were of a fixed size and an addition shifted 50 of them, its walk
+    read 64 pages' links this way, 422 breadth first."""
     seen = {path for path in START_PAGES if path in paths}
     queue = deque(seen)
     missing = wanted - seen

@@ -15,6 +15,7 @@ from operator import attrgetter, is_
 from typing import TYPE_CHECKING, Collection, Iterable, NamedTuple
 
 from generator.archive import Archive, deal_sort_key
+from generator.dates import PartialDate
 from generator.errors import BuildError
 from generator.model import Deal, Party, System
 
@@ -75,7 +76,8 @@ class Page:
         object.__setattr__(self, "path", output_path(self.url))  # asked for several times per page
 
 
-PER_PAGE = 200  # the longest listing one page shows; longer ones are split into numbered pages
+PER_PAGE = 200  # a listing longer than this is split into numbered pages of at least this many rows
+MOST_PER_PAGE = 300  # a listing page ends at a month's end (page_starts), but holds no more than this
 PAGER_REACH = 2  # a listing's pager links the pages this close to the current one, and the ends
 SIMILAR_SHOWN = 5
 
@@ -113,13 +115,49 @@ def delivered_by_year(deals: tuple[Deal, ...]) -> list[tuple[int, int]]:
     return year_span(units)
 
 
+def order_month(deal: Deal) -> tuple:
+    """The month of a brief's order as it sorts (its year alone if that is all that is known); a
+    brief with no known order date stands alone."""
+    undated, order, slug = deal.sort_key
+    return (slug,) if undated else order[:2]
+
+
+def page_starts(deals: tuple[Deal, ...]) -> list[int]:
+    """Where each page of a listing (in the archive's order) starts. A page holds PER_PAGE rows
+    and the rest of its last row's month, up to MOST_PER_PAGE: so a brief added or removed
+    changes the rows of its own page only, and the pages after it stay as they were, unless it
+    moves where its page ends (when it falls on the first row of a month there). With pages of
+    a fixed size, every page after it would shift by a row."""
+    starts = [0]
+    while (start := starts[-1]) + PER_PAGE < len(deals):
+        end, limit = start + PER_PAGE, min(start + MOST_PER_PAGE, len(deals))
+        month = order_month(deals[end - 1])
+        while end < limit and order_month(deals[end]) == month:
+            end += 1
+        if end == len(deals):
+            break
+        starts.append(end)
+    return starts
+
+
+def order_span(listed: tuple[Deal, ...]) -> tuple[str, str]:
+    """The months (or years) of the first and last orders of a listing page, as a reader reads
+    them; "" for a brief with no known order date."""
+    def month(deal: Deal) -> str:
+        undated, order, _ = deal.sort_key
+        return "" if undated else PartialDate(-order[0], -order[1] or None).display()
+    return month(listed[0]), month(listed[-1])
+
+
 def paginate(base: str, deals: tuple[Deal, ...], template: str, context: dict, crumbs: list) -> list[Page]:
-    """A listing split into pages of PER_PAGE rows: `base`, then `base`page/2/, …"""
-    chunks = [deals[start:start + PER_PAGE] for start in range(0, len(deals), PER_PAGE)] or [()]
+    """A listing split into pages (page_starts): `base`, then `base`page/2/, … Only the first
+    page says how many briefs the listing holds: the others change only when their rows do."""
+    starts = page_starts(deals)
+    chunks = [deals[start:end] for start, end in zip(starts, [*starts[1:], len(deals)])]
     urls = [base] + [f"{base}page/{number}/" for number in range(2, len(chunks) + 1)]
-    return [Page(url, template, {**context, "listed": chunk, "total": len(deals), "crumbs": crumbs,
-                                 "pagination": {"number": number, "urls": urls, "first_row": (number - 1) * PER_PAGE + 1,
-                                                "shown": pager_numbers(number, len(urls))}})
+    return [Page(url, template, {**context, "listed": chunk, "crumbs": crumbs, **({"total": len(deals)} if number == 1 else {}),
+                                 "orders": order_span(chunk) if chunk else ("", ""),
+                                 "pagination": {"number": number, "urls": urls, "shown": pager_numbers(number, len(urls))}})
             for number, (url, chunk) in enumerate(zip(urls, chunks), start=1)]
 
 

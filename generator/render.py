@@ -224,7 +224,7 @@ class Renderer:
     def cached_each(self, macro: str, items: Sequence, *args) -> Markup:
         """`{{ cached_each("deal_row", listed, ...) }}`: `cached(macro, item, ...)` for each item,
         one a line. A loop in the template paid Jinja's call and escaping on every row: 6-9 µs a
-        row, of 10,000 rows on the listing pages an addition shifts at 10,000 briefs."""
+        row, 1.5-2 ms on a listing page of 200 to 300 rows."""
         return Markup("\n".join([self.cached(macro, item, *args) for item in items]))
 
     def _stored_or_rendered(self, macro: str, args: tuple) -> Markup:

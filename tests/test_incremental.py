@@ -821,10 +821,49 @@ def test_a_listing_rendered_again_takes_unchanged_rows_from_the_cache(tmp_path, 
     replace_line(content / f"deals/{edited}.md", r"^title: \"", 'title: "Retitled ')
     build(content, out, index=False)
     listing = next(file for file in [out / "deals/index.html", *out.glob("deals/page/*/index.html")] if "Retitled" in file.read_text())
-    assert listing.read_text().count("<tr><td>kept row</td></tr>") == 19  # the 20 rows but the edited brief's
+    # Every row but the edited brief's is the kept one; that brief's alone is rendered again.
+    assert listing.read_text().count('<td data-label="Brief">') == 1 and listing.read_text().count("<tr><td>kept row</td></tr>") > 0
     with sqlite3.connect(cache_path(out)) as db:
         owners = {owner for (owner,) in db.execute("SELECT DISTINCT owner FROM calls")}
     assert before not in owners and any(owner.startswith(f"content/deals/{edited}.md@") for owner in owners)
+
+
+def test_a_brief_added_or_deleted_changes_its_own_listing_page_and_the_first_not_the_pages_after(tmp_path, monkeypatch):
+    """A listing page ends at the end of a month of orders (here, of a year: the synthetic briefs
+    have years only), so the pages after a brief added or deleted keep their rows, and only the
+    first page counts the briefs. With pages of a fixed size, every page after it would shift."""
+    monkeypatch.setattr(pages, "PER_PAGE", 20)
+    monkeypatch.setattr(pages, "MOST_PER_PAGE", 40)
+    content, out = corpus.write_corpus(tmp_path / "corpus", 300), tmp_path / "site"
+    deals = content / "deals"
+    listings = lambda: {file.relative_to(out).as_posix(): file.read_bytes()
+                        for file in [out / "deals/index.html", *out.glob("deals/page/*/index.html")]}
+    build(content, out, index=False)
+    before = listings()
+    assert len(before) >= 8, "the test's premise: a long listing"
+    # The brief deleted: one no brief names as related, on a later page of more than PER_PAGE rows
+    # (were its page to fall short of PER_PAGE, it would take the rest of a month from the next).
+    named = set(re.findall(r"synthetic-\d{5}", "".join(re.findall(r"^related: .*$", file.read_text(), re.M)[0]
+                                                        for file in deals.glob("*.md"))))
+    rows = {path: re.findall(r'<a href="/deals/(synthetic-\d{5})/">', data.decode()) for path, data in before.items()}
+    deleted = next(slug for path in sorted(rows) if path != "deals/index.html" and len(rows[path]) > 20
+                   for slug in rows[path] if slug not in named)
+    for change in ("added", "deleted"):
+        if change == "added":
+            (deals / "synthetic-added.md").write_text((deals / "synthetic-00002.md").read_text().replace(
+                "[Synthetic]", "[Synthetic, added]"))
+        else:  # the brief added, and another
+            (deals / "synthetic-added.md").unlink()
+            (deals / f"{deleted}.md").unlink()
+        result = build(content, out, index=False)
+        after = listings()
+        holding = {path for path, data in after.items() if b"Synthetic, added" in data} if change == "added" else \
+            {path for path, data in before.items() if f"/deals/{deleted}/".encode() in data or b"Synthetic, added" in data}
+        changed = {path for path in after if after[path] != before.get(path)}
+        assert after.keys() == before.keys() and changed == {"deals/index.html"} | holding, change
+        assert result.rendered < 40, change
+        before = after
+    assert_same_as_cold(content, TEMPLATES, out, tmp_path)
 
 
 def test_a_build_that_renders_a_few_listings_reads_the_kept_rows_of_their_briefs_only(tmp_path):

@@ -192,7 +192,9 @@ def test_long_listings_are_split_into_pages(content, monkeypatch):
     assert '<a href="/deals/page/2/">2</a>' in first and '<span aria-current="page">2</span>' in second
     assert 'rel="prev"' not in first and re.search(r'<a href="/deals/page/2/" rel="next">Next', first)
     assert re.search(r'<a href="/deals/" rel="prev"><span aria-hidden="true">‹ </span>Previous', second)
-    assert "Rows 3–3. Download every brief" in second  # one space between the sentences
+    # Only the first page counts the briefs; each says which orders it holds, by month (or year).
+    assert "<p>3 briefs, newest order first;" in first and "On this page, orders placed from 2010 back to March 2001. Download" in first
+    assert "<p>Newest order first;" in second and "On this page, the briefs whose order date is not known. Download every brief" in second
     norway = files["countries/norway/index.html"].decode()
     assert '<a href="/countries/norway/imports/">All 2 briefs with Norway as recipient</a>' not in norway  # 2 fit
     monkeypatch.setattr(generator.pages, "PER_PAGE", 1)

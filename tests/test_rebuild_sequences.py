@@ -311,6 +311,7 @@ def test_any_sequence_of_changes_and_rebuilds_gives_the_cold_build_s_site(steps,
     results (and the deal tables' rows they render) come back to the build process."""
     with tempfile.TemporaryDirectory(dir=RAM_DISK) as folder, mock.patch.object(corpus, "PARTY_COUNT", 4), \
             mock.patch.object(corpus, "SYSTEM_COUNT", 4), mock.patch.object(pages, "PER_PAGE", 4), \
+            mock.patch.object(pages, "MOST_PER_PAGE", 6), \
             mock.patch.object(parallel, "MIN_ITEMS", 1 if in_workers else parallel.MIN_ITEMS):
         desk = Desk(Path(folder))
         rebuild = Rebuilds(desk)

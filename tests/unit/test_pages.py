@@ -1,10 +1,63 @@
-"""Unit tests for pages.py: what a long listing's pager shows; which briefs are nearest in time."""
+"""Unit tests for pages.py: where a long listing's pages end and what its pager shows; which
+briefs are nearest in time."""
+
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator.pages import nearest, pager_numbers
+from generator import pages
+from generator.pages import nearest, order_month, page_starts, pager_numbers
+
+
+# A brief as a listing sorts it (Deal.sort_key): undated last; newest order first; then by slug.
+# Few months and years, so that many briefs share one and pages must grow to reach its end.
+brief = st.one_of(
+    st.tuples(st.just(False), st.tuples(st.integers(-2003, -2000), st.integers(-3, 0), st.integers(-2, 0))),
+    st.tuples(st.just(True), st.just(())),
+).map(lambda key: key + (None,))
+
+
+def listing(keys: list[tuple]) -> tuple:
+    """Briefs with these sort keys, in the archive's order, each with a slug of its own."""
+    keys = [(undated, order, f"brief-{number:03d}") for number, (undated, order, _) in enumerate(keys)]
+    return tuple(SimpleNamespace(sort_key=key, slug=key[2]) for key in sorted(keys))
+
+
+def pages_of(deals: tuple) -> list[list[str]]:
+    starts = page_starts(deals)
+    return [[deal.slug for deal in deals[start:end]] for start, end in zip(starts, [*starts[1:], len(deals)])]
+
+
+@given(keys=st.lists(brief, max_size=120), per_page=st.integers(1, 12), more=st.integers(0, 8))
+def test_a_listing_page_ends_at_the_end_of_a_month_unless_it_would_grow_too_long(keys, per_page, more):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pages, "PER_PAGE", per_page)
+        patch.setattr(pages, "MOST_PER_PAGE", per_page + more)
+        deals = listing(keys)
+        starts = page_starts(deals)
+    assert starts[0] == 0 and starts == sorted(set(starts)) and (not deals or starts[-1] < len(deals))
+    for start, end in zip(starts, starts[1:]):
+        assert per_page <= end - start <= per_page + more
+        if end - start < per_page + more:  # ended early: where the next row is of another month
+            assert order_month(deals[end - 1]) != order_month(deals[end])
+    assert len(deals) - starts[-1] <= per_page + more or not deals
+
+
+@given(keys=st.lists(brief, min_size=1, max_size=120), added=brief)
+def test_a_brief_added_to_a_listing_leaves_the_pages_before_its_own_as_they_were(keys, added):
+    """And the pages after it, unless its page now ends elsewhere (test_incremental has a site
+    where it does not)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pages, "PER_PAGE", 5)
+        patch.setattr(pages, "MOST_PER_PAGE", 8)
+        before, after = pages_of(listing(keys)), pages_of(listing([*keys, added]))
+    new = f"brief-{len(keys):03d}"
+    landed = next(number for number, page in enumerate(after) if new in page)
+    assert after[:landed] == before[:landed]
+    if landed < len(before) and len(after[landed]) - 1 == len(before[landed]) and [s for s in after[landed] if s != new] == before[landed]:
+        assert after[landed + 1:] == before[landed + 1:]
 
 
 @pytest.mark.parametrize("number, count, shown", [
