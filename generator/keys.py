@@ -45,15 +45,21 @@ def _feed(value, known: dict[int, str], out: list[str]) -> None:
         idents = [known.get(id(item)) for item in value]
         if None not in idents:  # a listing of briefs or systems: their digests stand for them
             out.extend(idents)
+        elif all(type(item) is str for item in value):  # the sitemap's 10,000 URLs, in one pass
+            out.extend(["str:" + repr(item) for item in value])
         else:
             for item in value:
                 _feed(item, known, out)
         out.append("]")
     elif kind is dict:
         out.append("{")
-        for key, item in value.items():
-            _feed(key, known, out)
-            _feed(item, known, out)
+        if all(type(key) is str and type(item) is str for key, item in value.items()):
+            # The sitemap's dates, in one pass: the two tokens of each pair, joined as digest_of joins them.
+            out.extend([f"str:{key!r}\x1fstr:{item!r}" for key, item in value.items()])
+        else:
+            for key, item in value.items():
+                _feed(key, known, out)
+                _feed(item, known, out)
         out.append("}")
     elif (names := _fields(kind)) is not None:
         out.append(kind.__name__ + "(")
