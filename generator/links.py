@@ -103,8 +103,8 @@ def check_changed_links(rendered: dict[str, Links], before: Callable[[str], Link
     a removed file, the unchanged pages' links still resolve: only the rendered pages' links need
     checking. Every old page is still reached unless a page that linked to it stopped (a rendered
     page, as when a listing page's rows move to the next) or is gone; those pages, and the new
-    ones, are looked for from the home page. None when an id was lost or an unchanged page links to a removed
-    file: then the whole site must be checked, to say where."""
+    ones, are looked for from the home page. None when an id was lost or an unchanged page links
+    to a removed file: then the whole site must be checked, to say where."""
     questioned = _in_question(rendered, before, paths, old_paths, may_link_to)
     if questioned is None:
         return None
