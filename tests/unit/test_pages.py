@@ -42,6 +42,8 @@ def test_a_listing_page_ends_at_the_end_of_a_month_unless_it_would_grow_too_long
         assert per_page <= end - start <= per_page + more
         if end - start < per_page + more:  # ended early: where the next row is of another month
             assert order_month(deals[end - 1]) != order_month(deals[end])
+        # and no later than that: past PER_PAGE rows, only the rest of one month
+        assert {order_month(deal) for deal in deals[start + per_page - 1:end]} == {order_month(deals[start + per_page - 1])}
     assert len(deals) - starts[-1] <= per_page + more or not deals
 
 
