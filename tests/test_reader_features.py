@@ -202,6 +202,15 @@ def test_long_listings_are_split_into_pages(content, monkeypatch):
     norway = files["countries/norway/index.html"].decode()
     assert '<a href="/countries/norway/imports/">All 2 briefs with Norway as recipient</a>' in norway
     assert "countries/norway/imports/page/2/index.html" in files
+    # A page of one year's orders, and a page of dated orders then briefs with no known date.
+    tank = content / "deals/2010-xfix-norway-fixture-tank.md"
+    (content / "deals/2010-xfix-norway-fixture-tank-again.md").write_text(tank.read_text().replace("[Fixture]", "[Fixture, again]"))
+    monkeypatch.setattr(generator.pages, "PER_PAGE", 2)
+    monkeypatch.setattr(generator.pages, "MOST_PER_PAGE", 2)
+    files = render_in_memory(content)
+    assert "On this page, orders placed in 2010. Download" in files["deals/index.html"].decode()
+    assert ("On this page, orders placed from March 2001 back, then briefs whose order date is not known. Download"
+            in files["deals/page/2/index.html"].decode())
 
 
 def test_every_page_but_the_home_page_has_breadcrumbs(fixture_files):
