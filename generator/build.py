@@ -26,7 +26,7 @@ except ImportError:  # not on Windows
     fcntl = None
 
 from generator.archive import Archive, build_archive
-from generator.cache import BuildCache, FileEntry, PageEntry, SetEntry, code_fingerprint, head_of
+from generator.cache import BuildCache, ExportSpans, FileEntry, PageEntry, SetEntry, code_fingerprint, head_of
 from generator.errors import ContentErrors
 from generator.exports import LAYOUTS, Fragments, LastExport, fragments_of
 from generator.keys import page_key
@@ -209,9 +209,10 @@ def encode_fragments(renderer: Renderer, deals: tuple[Deal, ...], known: dict[in
                      last: dict[str, LastExport], jobs: int | None) -> list[str]:
     """Give the renderer each brief's share of the whole-archive exports: where the brief's file
     and the site-wide names are unchanged, its place in the `last` exports; encoded on every core
-    where not. Returns the briefs' fragment keys, in order."""
+    where not. Returns the briefs' fragment keys (their files), in order."""
     global _renderer
-    keys = [f"{known[id(deal)]}|{renderer.names_digest}" for deal in deals]
+    keys = [known[id(deal)] for deal in deals]
+    last = {field: export for field, export in last.items() if export.names == renderer.names_digest}
     placed = {field: list(map(export.positions.get, keys)) for field, export in last.items()}
     missing = [index for index, found in enumerate(zip(*placed.values())) if None in found] if placed else range(len(deals))
     _renderer = renderer
@@ -224,15 +225,15 @@ def encode_fragments(renderer: Renderer, deals: tuple[Deal, ...], known: dict[in
 
 
 def export_spans(renderer: Renderer, written: list[Output], deals: tuple[Deal, ...],
-                 keys: list[str]) -> dict[str, tuple[str, str, list[str], list[tuple[int, int]]]]:
+                 keys: list[str]) -> dict[str, ExportSpans]:
     """Where each brief's share lies in the whole-archive exports just written, for the build
-    cache (BuildCache.last_exports): by file, its key, the field its shares are of, the briefs'
-    fragment keys and each share's (start, end)."""
+    cache (BuildCache.last_exports), by file."""
     spans = {}
     for output in written:
         if output.page and output.page.export in LAYOUTS and output.page.context["deals"] is deals:
             layout, shares = renderer.shares(output.page)
-            spans[output.path] = (output.key, layout.field, keys, layout.spans(shares, renderer.last_exports.get(layout.field)))
+            found = layout.spans(shares, renderer.last_exports.get(layout.field))
+            spans[output.path] = ExportSpans(output.key, layout.field, renderer.names_digest, keys, found)
     return spans
 
 

@@ -85,6 +85,7 @@ class LastExport(NamedTuple):
     positions: dict[str, int]  # a share's fragment key (see build.encode_fragments) -> its position
     starts: array
     ends: array
+    names: str = ""  # the digest of the site-wide names its shares were encoded with (Renderer.names_digest)
 
 
 # A brief's share of an export, as Layout takes it: encoded (bytes), or where it stands unchanged,

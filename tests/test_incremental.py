@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import marshal
 import os
 import pickle
 import re
@@ -596,6 +597,24 @@ def test_a_new_process_takes_unchanged_export_shares_from_the_last_exports(proje
     build(content, out, templates=templates, index=False)
     assert encoded == ["2001-norway-chile-fixture-sam"]
     assert_same_as_cold(content, templates, out, tmp_path=out.parent)
+
+
+def test_the_exports_fragment_keys_are_kept_once_for_each_version_of_the_site(project):
+    """The three exports of a build share their briefs' fragment keys, which the cache stores
+    once; the keys of exports neither the site nor the spare holds any more are dropped."""
+    content, templates, out = project
+    for number in range(3):
+        edit(content / BRIEF, "summary: ", f"summary: Edit {number}. ")
+        build(content, out, templates=templates, index=False)
+    with sqlite3.connect(cache_path(out)) as db:
+        spans = db.execute("SELECT key, keys FROM spans").fetchall()
+        stored = db.execute("SELECT id, keys FROM fragment_keys").fetchall()
+    assert len(spans) == 6  # three exports, as the site and as the spare hold them
+    assert sorted(id for id, _ in stored) == sorted({keys for _, keys in spans})
+    assert len(stored) == 2  # the site's and the spare's
+    site, spare = (marshal.loads(keys) for _, keys in stored)
+    assert len(site) == len(spare) == len(list((content / "deals").glob("*.md")))
+    assert sum(now != before for now, before in zip(site, spare)) == 1  # the edited brief's file
 
 
 def test_an_export_edited_by_hand_is_not_read_back(project, monkeypatch):
