@@ -47,8 +47,8 @@ import sqlite3
 import sys
 from array import array
 from functools import partial
-from itertools import chain
 from importlib import metadata
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -394,8 +394,8 @@ class BuildCache:
                 # version, taken back, has its own (and is not read here).
                 rows = [row for row in db.execute("SELECT path, key, field, names, keys, bounds FROM spans")
                         if (entry := self.pages.get(row[0])) is not None and entry.key == row[1]]
-                keys = {row[4]: marshal.loads(db.execute("SELECT keys FROM fragment_keys WHERE id = ?", (row[4],)).fetchone()[0])
-                        for row in rows}
+                keys = {keys_id: marshal.loads(db.execute("SELECT keys FROM fragment_keys WHERE id = ?", (keys_id,)).fetchone()[0])
+                        for keys_id in {row[4] for row in rows}}  # one list for the exports of a build
         except (sqlite3.Error, ValueError, EOFError, TypeError):
             return {}  # unreadable: encoded again
         positions = {keys_id: dict(zip(found, range(len(found)))) for keys_id, found in keys.items()}
