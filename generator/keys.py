@@ -19,6 +19,7 @@ from generator.errors import BuildError
 from generator.pages import Page
 
 SCALARS = (str, int, float, bool, type(None))
+SEPARATOR = "\x1f"  # between the tokens of a digested value (digest_of)
 _FIELDS: dict[type, tuple[str, ...]] = {}  # a dataclass's field names, looked up once per class
 
 
@@ -55,7 +56,7 @@ def _feed(value, known: dict[int, str], out: list[str]) -> None:
         out.append("{")
         if all(type(key) is str and type(item) is str for key, item in value.items()):
             # The sitemap's dates, in one pass: the two tokens of each pair, joined as digest_of joins them.
-            out.extend([f"str:{key!r}\x1fstr:{item!r}" for key, item in value.items()])
+            out.extend([f"str:{key!r}{SEPARATOR}str:{item!r}" for key, item in value.items()])
         else:
             for key, item in value.items():
                 _feed(key, known, out)
@@ -74,7 +75,7 @@ def digest_of(value, known: dict[int, str]) -> str:
     """A SHA-256 of a value built from scalars, tuples, lists, dicts and dataclasses."""
     out: list[str] = []
     _feed(value, known, out)
-    return hashlib.sha256("\x1f".join(out).encode("utf-8")).hexdigest()
+    return hashlib.sha256(SEPARATOR.join(out).encode("utf-8")).hexdigest()
 
 
 def parsed(env: jinja2.Environment, name: str, source: str):
