@@ -123,7 +123,14 @@ def template_digests(env: jinja2.Environment) -> dict[str, str]:
             for name in sources}
 
 
-def page_key(page: Page, known: dict[int, str], names: str, templates: dict[str, str]) -> str:
-    """The cache key of one page: its template digest, the site-wide names, and its context."""
+def page_key(page: Page, known: dict[int, str], names: str, templates: dict[str, str],
+             contexts: dict[int, str] | None = None) -> str:
+    """The cache key of one page: its template digest, the site-wide names, and its context.
+    `contexts` keeps the digest of each context by its identity, for pages that share one (the
+    three whole-archive exports: 8-12 ms each at 10,000 briefs); only while they all live."""
     head = f"{page.url}|{page.template}|{page.export}|{page.indexed}|{templates.get(page.template, '')}|{names}"
-    return hashlib.sha256((head + digest_of(page.context, known)).encode()).hexdigest()
+    if contexts is None:
+        context = digest_of(page.context, known)
+    elif (context := contexts.get(id(page.context))) is None:
+        context = contexts[id(page.context)] = digest_of(page.context, known)
+    return hashlib.sha256((head + context).encode()).hexdigest()

@@ -359,6 +359,7 @@ def listing_pages(archive: Archive) -> list[Page]:
     latest = most_recent(archive.deals, max(LATEST_ON_HOME, FEED_ENTRIES))
     years = sorted(archive.deals_by_year, reverse=True)
     chart = year_span({year: len(deals) for year, deals in archive.deals_by_year.items()})
+    whole = {"deals": archive.deals}  # one context for the three exports: keyed once (keys.page_key)
     pages = [
         Page("/", "home.html", {"latest": latest[:LATEST_ON_HOME], "years": years, "crumbs": [],
                                 "deal_count": len(archive.deals), "deals_by_year_chart": chart}),
@@ -373,10 +374,10 @@ def listing_pages(archive: Archive) -> list[Page]:
         Page("/feed.xml", "feed.xml", {"feed_title": archive.site.title, "html_url": "/",
                                        "entries": latest[:FEED_ENTRIES]}),
         Page("/robots.txt", "robots.txt", {}),
-        Page("/data/deals.json", "", {"deals": archive.deals}, export="deals_json"),
+        Page("/data/deals.json", "", whole, export="deals_json"),
         Page("/data/deals.schema.json", "", {}, export="schema"),
-        Page("/data/deals.csv", "", {"deals": archive.deals}, export="deals_csv"),
-        Page("/data/deliveries.csv", "", {"deals": archive.deals}, export="deliveries_csv"),
+        Page("/data/deals.csv", "", whole, export="deals_csv"),
+        Page("/data/deliveries.csv", "", whole, export="deliveries_csv"),
     ]
     pages += paginate("/deals/", archive.deals, "deal_list.html", {"heading": "All briefs"}, [])
     for year, deals in archive.deals_by_year.items():
