@@ -7,8 +7,6 @@ import os
 import subprocess
 from pathlib import Path
 
-import pagefind_bin
-
 from generator.errors import BuildError
 from generator.output import exchange, retire
 
@@ -49,6 +47,8 @@ def index_in_place(site_dir: Path) -> int:
 
 
 def _pagefind(site_dir: Path, *output: str) -> None:
+    import pagefind_bin  # here, not at the top: it imports logging and platform, and most rebuilds do not index
+
     command = [str(pagefind_bin.get_executable()), "--site", str(site_dir), *output]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
