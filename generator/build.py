@@ -443,6 +443,32 @@ def inputs_digest(listing: tuple[list[Listed], list], templates: Path) -> str:
     return digest.hexdigest()
 
 
+def templates_digest(templates: Path, index: bool) -> str:
+    """A digest of the bytes of every file of the templates folder, and the index option: with
+    the content files' SHA-256 (see same_contents), what decides every byte of the site."""
+    digest = hashlib.sha256(f"index={index}\n".encode())
+    for file in sorted(templates.rglob("*")):
+        if file.is_file():
+            digest.update(f"{file.relative_to(templates).as_posix()}\0".encode() + hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def same_contents(cache: BuildCache, entries: dict[str, FileEntry], templates_key: str) -> bool:
+    """Whether every input has the bytes it had for the last build (`templates_key` as
+    templates_digest gives it, `entries` this build's content files), whatever the files' mtimes
+    say (a checkout, a copy, a touch): the site then comes out as that build made it."""
+    last = cache.files
+    return (templates_key == cache.templates_key and entries.keys() == last.keys()
+            and all(entry.sha == last[path].sha for path, entry in entries.items()))
+
+
+def unchanged_site(cache: BuildCache, clock: Stopwatch) -> BuildResult:
+    """The result of a build that finds the site as the last build made it."""
+    html = sum(path.endswith(".html") for path in cache.pages)
+    files = len(cache.pages) - (INDEX_FOLDER in cache.pages)
+    return BuildResult(html, files, 0, None, clock.total(), clock.stages, ("nothing changed",))
+
+
 def plan_site(archive: Archive, known: dict[int, str], file_entries: dict[str, FileEntry], cache: BuildCache,
               templates: Path, planner: Planner, caching: bool) -> tuple[Renderer, list[Output]]:
     """The renderer and every file of the site, planned afresh where the last plan (the
@@ -490,10 +516,8 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
     sources = inputs_digest(listing, templates) if commit else ""
     inputs = f"{sources} index={index}" if commit else ""
     if commit and inputs == cache.inputs and cache.outputs_intact(out_dir):
-        html = sum(path.endswith(".html") for path in cache.pages)
-        files = len(cache.pages) - (INDEX_FOLDER in cache.pages)
         clock.lap("inputs")
-        return BuildResult(html, files, 0, None, clock.total(), clock.stages, ("nothing changed",))
+        return unchanged_site(cache, clock)
     caching = cache.path is not None  # keys, pickled links and named calls are for the cache; without one, none
     # The site this build replaces is kept as the spare if the cache will say what it holds; a
     # reused spare is listed, or without one the site is linked into the staging folder, by
@@ -507,6 +531,14 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
     with ExitStack() as stack:
         staging = None if reindex else stack.enter_context(stage())
         archive, known, file_entries = load_checked(listing, cache, jobs, progress)
+        templates_key = templates_digest(templates, index) if commit else ""
+        if commit and same_contents(cache, file_entries, templates_key) and cache.outputs_intact(out_dir) \
+                and (not index or (out_dir / INDEX_FOLDER).is_dir()):
+            # Every file the same bytes as last time, only touched: the plan is not made again
+            # (0.3-0.5 s at 10,000 briefs). The new mtimes are recorded, for the route above.
+            cache.save(file_entries, cache.pages, inputs, templates_key)
+            clock.lap("load")
+            return unchanged_site(cache, clock)
         if commit and not index:  # the search index it keeps: by another process while it plans and renders
             staging.mirror_ahead(INDEX_FOLDER)
         clock.lap("load")
@@ -519,11 +551,11 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         if commit and same_keys(outputs, previous) and (index_current or not index) and cache.outputs_intact(out_dir):
             # Nothing changed in the output (files were only touched): record the new inputs, so the
             # next build takes the fast path above instead of checking these files again.
-            cache.save(file_entries, previous, inputs)
+            cache.save(file_entries, previous, inputs, templates_key)
             return BuildResult(html_pages, len(outputs), 0, None, clock.total(), clock.stages, ("nothing changed",))
         if reindex and same_keys(outputs, previous) and cache.outputs_intact(out_dir):
             indexed = reindex_in_place(out_dir, html_pages, progress, clock)
-            cache.save(file_entries, {**previous, INDEX_FOLDER: PageEntry(index_key, 0, 0)}, inputs)
+            cache.save(file_entries, {**previous, INDEX_FOLDER: PageEntry(index_key, 0, 0)}, inputs, templates_key)
             clock.lap("save")
             return BuildResult(html_pages, len(outputs), 0, indexed, clock.total(), clock.stages)
         if staging is None:  # a re-index of a site changed by hand since: staged after all
@@ -555,7 +587,7 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         page_entries[INDEX_FOLDER] = PageEntry(index_key, 0, 0)
     elif INDEX_FOLDER in previous and (out_dir / INDEX_FOLDER).is_dir():  # kept: linked or held as it was
         page_entries[INDEX_FOLDER] = previous[INDEX_FOLDER]
-    cache.save(file_entries, page_entries, inputs, spare=previous if replaced else {}, spans=spans,
+    cache.save(file_entries, page_entries, inputs, templates_key, spare=previous if replaced else {}, spans=spans,
                plan=recorded_plan(planner, renderer.key_basis), compiled=COMPILED.marshalled(renderer.env),
                calls=(renderer.key_basis, renderer.new_calls), links=new_links(taken_back, rendered, cache))
     clock.lap("save")

@@ -246,6 +246,7 @@ class BuildCache:
         self._links: dict[str, bytes] | None = None  # every page's, once read whole (see links)
         self._links_asked = 0
         self.inputs = ""  # the digest of every input of the last build (see build.inputs_digest)
+        self.templates_key = ""  # the digest of its templates' bytes and its options (see build.templates_digest)
         self.plan: dict[str, SetEntry] = {}  # the last build's page sets, by "kind:name" (see build.last_plan)
         self.plan_basis = ""  # what the keys of those pages were computed from (Renderer.key_basis)
         self.compiled: dict[str, tuple[str, bytes]] = {}  # Jinja's key -> (source checksum, marshalled code)
@@ -289,7 +290,8 @@ class BuildCache:
             meta = dict(db.execute("SELECT name, value FROM meta"))
             if meta.get("fingerprint") != self.fingerprint:
                 return  # made by other code or other library versions: stale, so start afresh
-            self.inputs, self.plan_basis = meta.get("inputs", ""), meta.get("plan_basis", "")
+            self.inputs, self.templates_key = meta.get("inputs", ""), meta.get("templates", "")
+            self.plan_basis = meta.get("plan_basis", "")
             self.calls_basis = meta.get("calls_basis", "")
             self.files = {row[0]: FileEntry(*row[1:], b"") for row in db.execute("SELECT path, size, mtime_ns, sha, head FROM files")}
             # A brief's whole result is read when it is first needed (Reader); other files' now.
@@ -482,7 +484,7 @@ class BuildCache:
         db.executemany("DELETE FROM spans WHERE path = ? AND key = ?", gone)
         db.execute("DELETE FROM fragment_keys WHERE id NOT IN (SELECT keys FROM spans)")
 
-    def save(self, files: dict[str, FileEntry], pages: dict[str, PageEntry], inputs: str,
+    def save(self, files: dict[str, FileEntry], pages: dict[str, PageEntry], inputs: str, templates_key: str = "",
              spare: dict[str, PageEntry] | None = None,
              spans: dict[str, ExportSpans] | None = None,
              plan: tuple[str, dict[str, SetEntry]] | None = None,
@@ -494,7 +496,10 @@ class BuildCache:
         (its key basis and page sets), `compiled` and `calls` (the key basis and the calls
         rendered by this build) are left as they were when not given; `spans` (where each
         brief's share lies in each export written, see build.export_spans) adds to those kept,
-        and `links` (the pickled links of each file this build wrote) to the pages' links. The
+        and `links` (the pickled links of each file this build wrote) to the pages' links;
+        `inputs` and `templates_key` are digests of what the build was made from
+        (build.inputs_digest and build.templates_digest; a `templates_key` of "" matches no
+        build). The
         spare must be these pages, or the site they replace (self.pages), or empty."""
         spare = self.spare if spare is None else spare
         spare_rows = differences(spare, pages)
@@ -512,7 +517,8 @@ class BuildCache:
                 for statement in SCHEMA:
                     db.execute(statement)
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                               [("fingerprint", self.fingerprint), ("inputs", inputs), ("plan_basis", plan_basis)])
+                               [("fingerprint", self.fingerprint), ("inputs", inputs), ("templates", templates_key),
+                                ("plan_basis", plan_basis)])
                 spare_links = self._save_spare(db, spare_rows)  # before the links it may take are replaced
                 for table, column, new, old in tables:
                     write_changes(db, table, column, new, old)
@@ -524,7 +530,8 @@ class BuildCache:
         except sqlite3.Error:
             self.path.unlink(missing_ok=True)  # better no cache than a doubtful one
             raise
-        self.files, self.pages, self.spare, self._spare_rows, self.inputs = files, pages, spare, spare_rows, inputs
+        self.files, self.pages, self.spare, self._spare_rows = files, pages, spare, spare_rows
+        self.inputs, self.templates_key = inputs, templates_key
         self._spare_links = spare_links
         if self._links is not None:  # kept up to date for the next build of this process (serve)
             self._links = {path: found for path, found in self._links.items() if path in pages} | (links or {})

@@ -93,6 +93,57 @@ def test_touched_but_unchanged_files_are_hashed_not_checked_again(project, monke
     assert_same_as_cold(content, templates, out, out.parent)
 
 
+def touch_every_file(*folders: Path) -> None:
+    """Write every file back as it is: new mtimes, the same bytes (a checkout, a copy)."""
+    for folder in folders:
+        for file in folder.rglob("*"):
+            if file.is_file():
+                file.write_bytes(file.read_bytes())
+
+
+def test_files_rewritten_as_they_were_leave_the_site_as_it_is_without_planning_it(project, monkeypatch):
+    """Every content and template file written back with the same bytes: the build hashes them,
+    finds the bytes of the last build, and neither plans nor renders nor moves the site; the
+    next build takes the first fast path."""
+    content, templates, out = project
+    before = snapshot(out)
+    inodes = {path: path.stat().st_ino for path in out.rglob("*") if path.is_file()}
+    touch_every_file(content, templates)
+    planned = []
+    monkeypatch.setattr("generator.build.plan_site", lambda *args: planned.append(args))
+    result = build(content, out, templates=templates, index=False)
+    assert result.notes == ("nothing changed",) and result.rendered == 0 and list(result.stages) == ["cache", "load"]
+    assert planned == [] and snapshot(out) == before
+    assert {path: path.stat().st_ino for path in out.rglob("*") if path.is_file()} == inodes  # the very files
+    assert list(build(content, out, templates=templates, index=False).stages) == ["cache", "inputs"]
+
+
+@pytest.mark.parametrize("change", ["a template", "a brief", "the site by hand", "the option to index"])
+def test_files_rewritten_with_one_change_are_built_as_usual(project, tmp_path, change):
+    """The same, but for one thing: a template's bytes, a brief's, a page of the site edited by
+    hand, or the search index asked for where the last build kept an earlier one (--no-index).
+    Each is built (or indexed) again, and comes out as a cold build would."""
+    content, templates, out = project
+    if change == "the option to index":
+        build(content, out, templates=templates, index=True)
+        edit(content / BRIEF, "summary: A synthetic", "summary: a synthetic")
+        build(content, out, templates=templates, index=False)  # the index kept is of the version before
+    touch_every_file(content, templates)
+    if change == "a template":
+        edit(templates / "base.html", "</footer>", "<!-- a new comment --></footer>")
+    elif change == "a brief":
+        edit(content / BRIEF, "summary: A synthetic", "summary: a synthetic")
+    elif change == "the site by hand":
+        (out / "about/index.html").write_text("changed by hand", encoding="utf-8")
+    result = build(content, out, templates=templates, index=change == "the option to index")
+    assert result.notes != ("nothing changed",) and "plan" in result.stages
+    if change == "the option to index":
+        assert result.indexed and (out / "pagefind").is_dir()
+    else:
+        assert result.rendered > 0
+        assert_same_as_cold(content, templates, out, tmp_path)
+
+
 def test_a_brief_saved_while_it_is_checked_is_never_cached_with_another_version_s_digest(project, monkeypatch):
     """The cache keeps each checked result with the SHA-256 of its file, and trusts it again
     whenever the file hashes the same. A brief an editor saves while it is being checked, then
