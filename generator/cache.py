@@ -496,11 +496,10 @@ class BuildCache:
         (its key basis and page sets), `compiled` and `calls` (the key basis and the calls
         rendered by this build) are left as they were when not given; `spans` (where each
         brief's share lies in each export written, see build.export_spans) adds to those kept,
-        and `links` (the pickled links of each file this build wrote) to the pages' links;
-        `inputs` and `templates_key` are digests of what the build was made from
-        (build.inputs_digest and build.templates_digest; a `templates_key` of "" matches no
-        build). The
-        spare must be these pages, or the site they replace (self.pages), or empty."""
+        and `links` (the pickled links of each file this build wrote) to the pages' links. The
+        spare must be these pages, or the site they replace (self.pages), or empty. `inputs`
+        and `templates_key` are digests of what the build was made from (build.inputs_digest,
+        build.templates_digest); a `templates_key` of "" matches no build."""
         spare = self.spare if spare is None else spare
         spare_rows = differences(spare, pages)
         plan_basis, plan_sets = plan or (self.plan_basis, self.plan)
