@@ -123,14 +123,11 @@ def template_digests(env: jinja2.Environment) -> dict[str, str]:
             for name in sources}
 
 
-def page_key(page: Page, known: dict[int, str], names: str, templates: dict[str, str],
-             contexts: dict[int, str] | None = None) -> str:
+def page_key(page: Page, known: dict[int, str], names: str, templates: dict[str, str], contexts: dict[int, str]) -> str:
     """The cache key of one page: its template digest, the site-wide names, and its context.
     `contexts` keeps the digest of each context by its identity, for pages that share one (the
     three whole-archive exports: 8-12 ms each at 10,000 briefs); only while they all live."""
     head = f"{page.url}|{page.template}|{page.export}|{page.indexed}|{templates.get(page.template, '')}|{names}"
-    if contexts is None:
-        context = digest_of(page.context, known)
-    elif (context := contexts.get(id(page.context))) is None:
+    if (context := contexts.get(id(page.context))) is None:
         context = contexts[id(page.context)] = digest_of(page.context, known)
     return hashlib.sha256((head + context).encode()).hexdigest()

@@ -97,11 +97,10 @@ class Staging:
                 return
             except OSError:
                 pass
-        if self.folder.exists():
-            # Out of the way, and deleted in the background: a build that failed as it rendered
-            # at 10,000 briefs, or that found nothing changed while the site was being linked
-            # into the folder, waited 0.5 s and more for its deletion.
-            retire(self.folder, self.out_dir)
+        # Out of the way, and deleted in the background (if there is one: a committed build has
+        # none): a build that failed as it rendered at 10,000 briefs, or that found nothing
+        # changed while the site was being linked into the folder, waited 0.5 s and more.
+        retire(self.folder, self.out_dir)
 
     def _guard(self, action, *args, **kwargs):
         try:
