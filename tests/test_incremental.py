@@ -69,6 +69,14 @@ def test_the_cache_records_each_file_as_it_lies_in_the_site(project):
     assert recorded == on_disk and recorded["data/deals.json"][0] > 0  # written in pieces, through a buffer
 
 
+def touch_every_file(*folders: Path) -> None:
+    """Write every file back as it is: new mtimes, the same bytes (a checkout, a copy)."""
+    for folder in folders:
+        for file in folder.rglob("*"):
+            if file.is_file():
+                file.write_bytes(file.read_bytes())
+
+
 def test_touched_but_unchanged_files_are_hashed_not_checked_again(project, monkeypatch):
     """Every file with a new mtime, as in a fresh clone: only the one whose bytes changed (and
     not its size) is checked again; the others keep their stored results, and the next build
@@ -76,9 +84,7 @@ def test_touched_but_unchanged_files_are_hashed_not_checked_again(project, monke
     content, templates, out = project
     checked = []
     monkeypatch.setattr("generator.build.check_file", lambda listed, data=None: checked.append(listed.path) or check_file(listed, data))
-    for file in content.rglob("*"):
-        if file.is_file():
-            file.write_bytes(file.read_bytes())
+    touch_every_file(content)
     edit(content / BRIEF, "summary: A synthetic", "summary: a synthetic")
     first = build(content, out, templates=templates, index=False)
     assert checked == [f"content/{BRIEF}"] and 0 < first.rendered
@@ -91,14 +97,6 @@ def test_touched_but_unchanged_files_are_hashed_not_checked_again(project, monke
     second = build(content, out, templates=templates, index=False)
     assert second.notes == ("nothing changed",) and list(second.stages) == ["cache", "inputs"] and checked == [f"content/{BRIEF}"]
     assert_same_as_cold(content, templates, out, out.parent)
-
-
-def touch_every_file(*folders: Path) -> None:
-    """Write every file back as it is: new mtimes, the same bytes (a checkout, a copy)."""
-    for folder in folders:
-        for file in folder.rglob("*"):
-            if file.is_file():
-                file.write_bytes(file.read_bytes())
 
 
 def test_files_rewritten_as_they_were_leave_the_site_as_it_is_without_planning_it(project, monkeypatch):
@@ -962,3 +960,21 @@ def test_a_build_that_renders_a_few_listings_reads_the_kept_rows_of_their_briefs
     assert shown_files(listing, known, len(known)) == {known[id(deal)] for deal in listing[0].page.context["listed"]}
     assert shown_files(outputs, known, 10) is None  # past the limit: the whole table is read
 
+
+
+def test_the_whole_archive_exports_are_keyed_from_one_digest_of_their_shared_context(content, monkeypatch):
+    """The JSON and the two CSV exports share one context, the tuple of every brief: a plan
+    digests it once, and each export's key is still its own (its URL and export differ)."""
+    archive, known, _ = load_checked(list_content(content))
+    renderer = Renderer(TEMPLATES, site_context(archive), known)
+    digested = []
+    monkeypatch.setattr(keys, "digest_of", lambda value, known: digested.append(value) or real_digest_of(value, known))
+    outputs = plan_outputs(Planner().plan(archive, renderer.key_basis), renderer, known, TEMPLATES, Planner())
+    exports = {o.path: o for o in outputs if o.path in ("data/deals.json", "data/deals.csv", "data/deliveries.csv")}
+    assert len(exports) == 3 and len({o.key for o in exports.values()}) == 3
+    assert sum(type(value) is dict and value.get("deals") is archive.deals for value in digested) == 1
+    for output in exports.values():  # each key as it would be on its own
+        assert output.key == keys.page_key(output.page, known, renderer.names_digest, renderer.template_digests, {})
+
+
+real_digest_of = keys.digest_of
