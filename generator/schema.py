@@ -92,7 +92,8 @@ class Kind:
         raise NotImplementedError
 
     def scalar(self, node: YNode, ctx: Context, path: str) -> YScalar | None:
-        if isinstance(node, YScalar) and not is_null(node):
+        # is_null written out: this runs for every value of every file.
+        if node.__class__ is YScalar and (node.quoted or node.text not in NULL_SPELLINGS):
             if node.text.startswith(PLACEHOLDER):
                 ctx.error(node, path, f'still the placeholder written by "archive new" ({node.text}); '
                                       f"replace it with {self.expected}")
@@ -290,6 +291,9 @@ class Ref(Text):
         return text
 
 
+TEXT = Text()
+
+
 class SourceIds(Kind):
     """One source id or a list of them; each must be a source of the same file."""
 
@@ -307,7 +311,7 @@ class SourceIds(Kind):
         ids = []
         for index, item in enumerate(nodes):
             item_path = f"{path}[{index}]" if isinstance(node, YSeq) else path
-            text = Text().check(item, ctx, item_path)
+            text = TEXT.check(item, ctx, item_path)
             if text is not None and text not in ctx.source_ids:
                 ctx.error(item, item_path, f'no source with id "{text}" in this file{did_you_mean(text, ctx.source_ids)}')
             ids.append(text)
@@ -352,6 +356,9 @@ class Record(Kind):
     def __init__(self, expected: str, fields: dict[str, Field], make: Callable[..., Any]):
         self.expected, self.fields, self.make = expected, fields, make
         self.shown = expected.split(" ", 1)[1] if expected.startswith(("a ", "an ")) else expected
+        # Looked up once: a brief holds about 18 records, each checked field by field.
+        self.checks = {name: field.kind.check for name, field in fields.items()}
+        self.required = tuple(name for name, field in fields.items() if field.required)
 
     def json_schema(self):
         return {"type": "object", "properties": {name: field.json_schema() for name, field in self.fields.items()},
@@ -364,20 +371,19 @@ class Record(Kind):
             return None
         values = {}
         errors_before = len(ctx.errors)
-        for key, (line, value) in node.items.items():
-            key_path = f"{path}.{key}" if path else key
-            spec = self.fields.get(key)
-            if spec is None:
+        checks, items = self.checks, node.items
+        for key, (line, value) in items.items():
+            check = checks.get(key)
+            if check is None:
                 known = ", ".join(self.fields)
                 hint = did_you_mean(key, self.fields) or f"; known fields: {known}"
-                ctx.error(line, key_path, f"unknown field{hint}")
-                continue
-            if is_null(value):
-                continue
-            values[key] = spec.kind.check(value, ctx, key_path)
-        for key, spec in self.fields.items():
-            if spec.required and (key not in node.items or is_null(node.items[key][1])):
-                ctx.error(node, f"{path}.{key}" if path else key, f"required field is missing (expected {spec.kind.expected})")
+                ctx.error(line, f"{path}.{key}" if path else key, f"unknown field{hint}")
+            elif not is_null(value):
+                values[key] = check(value, ctx, f"{path}.{key}" if path else key)
+        for key in self.required:
+            if key not in items or is_null(items[key][1]):
+                expected = self.fields[key].kind.expected
+                ctx.error(node, f"{path}.{key}" if path else key, f"required field is missing (expected {expected})")
         # A record with a problem is not built: the file fails anyway, and a half-built object
         # must never reach the pages.
         return self.make(**values) if len(ctx.errors) == errors_before else None
