@@ -2,14 +2,20 @@
 
 Workers are forked, so they inherit the items (and everything the parent has built, such as the
 archive and the compiled templates) without copying them through a pipe; only results travel
-back. Small jobs, platforms without fork, and `jobs=1` run in this process.
+back. Small jobs, platforms without fork, and `jobs=1` run in this process. A worker that dies
+(killed, out of memory, a crash in a C library) fails the build, where multiprocessing.Pool
+would wait for its results for ever.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Sequence, TypeVar
+
+from generator.errors import BuildError
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -53,12 +59,16 @@ def parallel_map(function: Callable[[Item], Result], items: Sequence[Item], jobs
     bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     _work = (function, items)
     chunks = []
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for chunk in pool.imap(_run_chunk, bounds, chunksize=1):
-                chunks.append([then(result) for result in chunk])
-                if done:
-                    done(len(chunk))
+        for chunk in pool.map(_run_chunk, bounds):
+            chunks.append([then(result) for result in chunk])
+            if done:
+                done(len(chunk))
+    except BrokenProcessPool as exc:
+        raise BuildError("a worker process stopped before it finished (killed by the system, perhaps for "
+                         "lack of memory); try again, or with --jobs 1 to build in one process") from exc
     finally:
+        pool.shutdown(cancel_futures=True)  # after an error, the chunks not yet begun are dropped
         _work = None
     return [result for chunk in chunks for result in chunk]

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from generator.parallel import MIN_ITEMS, parallel_map
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def pid_and_square(number: int) -> tuple[int, int]:
@@ -30,3 +37,31 @@ def test_then_takes_each_result_in_this_process_as_it_arrives():
         results = parallel_map(pid_and_square, items, jobs=2, then=lambda result: (result, os.getpid()))
         assert [square for (_, square), _ in results] == [n * n for n in items]
         assert {here for _, here in results} == {os.getpid()}
+
+
+def square_or_die(number: int) -> int:
+    if number == MIN_ITEMS // 2:
+        os._exit(9)  # as a worker killed by the system (out of memory) or crashed in a C library ends
+    return number * number
+
+
+def test_a_worker_that_dies_fails_the_work_instead_of_leaving_it_waiting():
+    # In another process, so that waiting for ever (as multiprocessing.Pool does) fails the test
+    # at the timeout rather than stalling the suite.
+    code = ("from generator.parallel import MIN_ITEMS, parallel_map; from tests.unit.test_parallel import square_or_die; "
+            "parallel_map(square_or_die, list(range(MIN_ITEMS)), jobs=2)")
+    ran = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 1
+    assert "BuildError: a worker process stopped before it finished" in ran.stderr
+    assert "--jobs 1" in ran.stderr
+
+
+def raise_for_one(number: int) -> int:
+    if number == 3:
+        raise ValueError("item 3 is bad")
+    return number
+
+
+def test_an_error_in_a_worker_reaches_the_caller_as_it_was_raised():
+    with pytest.raises(ValueError, match="item 3 is bad"):
+        parallel_map(raise_for_one, list(range(MIN_ITEMS)), jobs=2)
