@@ -38,6 +38,7 @@ RAM_DISK = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # Sequences drawn a run. More before merging a change to the build, the cache or the planner:
 #   REBUILD_SEQUENCES=200 .venv/bin/python -m pytest tests/test_rebuild_sequences.py   (80 took 5.5 minutes on two cores)
 SEQUENCES = int(os.environ.get("REBUILD_SEQUENCES", "20"))
+ANSWER_WITHIN = 300  # seconds for one build of a forked process; each takes a few
 BRIEFS = 16  # between 4 parties on 4 systems, listed 4 to a page: every change moves other pages
 TEMPLATE_EDITS = [
     ("deal.html", '<h2 id="facts">Facts</h2>', '<h2 id="facts">The facts</h2>'),
@@ -263,6 +264,10 @@ def apart(function: Callable, new_process: bool = True) -> tuple[str, str]:
     process = context.Process(target=forked)
     process.start()
     send.close()  # the child's end alone stays open: if the child dies without an answer, recv() ends
+    if not receive.poll(ANSWER_WITHIN):  # a build that hangs fails the test, rather than stalling the suite
+        process.kill()
+        process.join()
+        return "failed", f"the forked process gave no answer within {ANSWER_WITHIN} s"
     try:
         result = receive.recv()
     except EOFError:
