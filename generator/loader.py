@@ -105,7 +105,7 @@ class _TreeBuilder:
         self.keys: list[str | int] = []  # the path from the root to the node being built
 
     def field(self) -> str:
-        return "".join(f"[{key}]" if key.__class__ is int else key if key.startswith("[") or not index else f".{key}"
+        return "".join(f"[{key}]" if key.__class__ is int else f".{key}" if index else key
                        for index, key in enumerate(self.keys))
 
     def error(self, mark, message: str) -> None:

@@ -92,8 +92,7 @@ class Kind:
         raise NotImplementedError
 
     def scalar(self, node: YNode, ctx: Context, path: str) -> YScalar | None:
-        # is_null written out: this runs for every value of every file.
-        if node.__class__ is YScalar and (node.quoted or node.text not in NULL_SPELLINGS):
+        if isinstance(node, YScalar) and not is_null(node):
             if node.text.startswith(PLACEHOLDER):
                 ctx.error(node, path, f'still the placeholder written by "archive new" ({node.text}); '
                                       f"replace it with {self.expected}")

@@ -961,6 +961,8 @@ def test_a_build_that_renders_a_few_listings_reads_the_kept_rows_of_their_briefs
     assert shown_files(outputs, known, 10) is None  # past the limit: the whole table is read
 
 
+real_digest_of = keys.digest_of
+
 
 def test_the_whole_archive_exports_are_keyed_from_one_digest_of_their_shared_context(content, monkeypatch):
     """The JSON and the two CSV exports share one context, the tuple of every brief: a plan
@@ -975,6 +977,3 @@ def test_the_whole_archive_exports_are_keyed_from_one_digest_of_their_shared_con
     assert sum(type(value) is dict and value.get("deals") is archive.deals for value in digested) == 1
     for output in exports.values():  # each key as it would be on its own
         assert output.key == keys.page_key(output.page, known, renderer.names_digest, renderer.template_digests, {})
-
-
-real_digest_of = keys.digest_of

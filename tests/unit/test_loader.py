@@ -38,6 +38,12 @@ def test_several_problems_in_one_file_are_all_returned():
     ]
 
 
+def test_a_problem_deep_in_the_tree_names_its_field_path():
+    text = 'a:\n  - x: &k 1\n  - [1, !!str 2]\nb:\n  "[q]": *k\n'
+    _, errors = parse_yaml(text, "f.yaml")
+    assert [(e.line, e.field) for e in errors] == [(2, "a[0].x"), (3, "a[1][1]"), (5, "b.[q]")]
+
+
 def test_several_documents_are_refused():
     _, errors = parse_yaml("a: 1\n---\nb: 2\n", "f.yaml")
     assert [str(e) for e in errors] == ["f.yaml:2: only one YAML document is allowed here; remove the extra '---'"]
