@@ -1,5 +1,6 @@
 import hashlib
 import marshal
+import re
 from array import array
 from xml.etree import ElementTree
 from types import SimpleNamespace
@@ -8,7 +9,7 @@ import jinja2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from markdown import inlinepatterns
+from markdown import blockprocessors, inlinepatterns
 
 from generator import exports, keys, prose
 from generator.errors import BuildError
@@ -90,6 +91,50 @@ def test_the_quicker_patterns_stand_in_only_for_the_library_patterns_they_were_w
     assert used() == (prose.QUICKER_BACKTICK, prose.QUICKER_BRACKET)
     monkeypatch.setattr(inlinepatterns, "LINK_RE", r"(?<![!\\])\[")  # as a later version might have it
     assert used() == (prose.LIBRARY_PATTERNS[0], r"(?<![!\\])\[")
+
+
+class LibraryBlockTests(MarkdownRenderer):
+    """The renderer with Python-Markdown's block processors asked only their own questions."""
+
+    def _ask_block_processors_first(self) -> None:
+        pass
+
+
+# Blocks made of what the block processors turn on: headings, rules, quotes, references, tables.
+BLOCK_PIECES = st.lists(st.sampled_from(["#", "## h", "###### ", " #", "=", "==", "-", "---", "- - -", "*", "* * *",
+                                         "___", "_", ">", " > ", "> q", "|", "| a | b |", "|---|---|", "|:-|",
+                                         "[r]: /x", "[r]:", ']: /y "t"', "1. ", "a", " ", "   ", "\n", "\n\n"]),
+                        max_size=25).map("".join)
+ASKING, NOT_ASKING = MarkdownRenderer(), LibraryBlockTests()
+
+
+@settings(max_examples=600, deadline=None)
+@given(BLOCK_PIECES)
+def test_the_block_processors_quick_questions_change_no_html(text):
+    assert ASKING(text) == NOT_ASKING(text)
+
+
+def test_each_block_kind_asked_about_is_still_found():
+    text = ("## One\n\nTwo\n---\n\nThree\n===\n\n* * *\n\n> quoted\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+            "[a link][r]\n\n[r]: https://example.org/ \"title\"")
+    html = ASKING(text)
+    assert html == NOT_ASKING(text)
+    for part in ('<h2 id="one">One</h2>', '<h2 id="two">Two</h2>', "\nThree\n<hr>",  # an h1, which nh3 unwraps
+                 "<blockquote>", "<table>", '<a href="https://example.org/" title="title" rel="noopener">a link</a>'):
+        assert part in html
+
+
+def test_the_quick_questions_are_asked_only_of_the_patterns_they_were_written_for(monkeypatch):
+    """A version whose pattern changed keeps its processor's own test, which the question might
+    not fit; the others are asked theirs."""
+    def asked(name: str) -> bool:
+        processor = MarkdownRenderer().md.parser.blockprocessors[name]
+        method = processor.run if name == "reference" else processor.test
+        return getattr(method, "__self__", None) is not processor  # a bound method: the library's own
+
+    assert all(asked(name) for name in prose.QUICK_QUESTIONS)
+    monkeypatch.setattr(blockprocessors.BlockQuoteProcessor, "RE", re.compile(r"(^|\n)[ ]{0,3}&gt;(.*)"))
+    assert not asked("quote") and asked("hashheader")
 
 
 def test_a_cached_macro_call_is_rendered_once_per_arguments(tmp_path):
