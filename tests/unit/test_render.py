@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown import blockprocessors, inlinepatterns
+from markdown.treeprocessors import InlineProcessor
 
 from generator import exports, keys, prose
 from generator.errors import BuildError
@@ -135,6 +136,35 @@ def test_the_quick_questions_are_asked_only_of_the_patterns_they_were_written_fo
     assert all(asked(name) for name in prose.QUICK_QUESTIONS)
     monkeypatch.setattr(blockprocessors.BlockQuoteProcessor, "RE", re.compile(r"(^|\n)[ ]{0,3}&gt;(.*)"))
     assert not asked("quote") and asked("hashheader")
+
+
+class EveryTextInline(MarkdownRenderer):
+    """The renderer with every text put through the inline pass."""
+
+    def _leave_plain_text(self) -> None:
+        pass
+
+
+LEAVING, NOT_LEAVING = MarkdownRenderer(), EveryTextInline()
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.one_of(MARKDOWN_PIECES, BLOCK_PIECES, st.sampled_from(["&amp;", "&#35;", "  \n", "a@b.c", "<a@b.c>",
+                                                                          "**", "__", "*e*", "_e_", "\x02", "\x03"])),
+                max_size=6).map("".join))
+def test_text_left_out_of_the_inline_pass_comes_out_as_it_would_have(text):
+    assert LEAVING(text) == NOT_LEAVING(text)
+
+
+def test_plain_text_is_left_out_of_the_inline_pass_and_the_rest_is_not(monkeypatch):
+    tried = []
+    apply = InlineProcessor._InlineProcessor__applyPattern
+    monkeypatch.setattr(InlineProcessor, "_InlineProcessor__applyPattern",
+                        lambda self, pattern, data, *rest: tried.append(data) or apply(self, pattern, data, *rest))
+    html = LEAVING("Plain words.\n\n## A heading\n\n- an item\n\nSome *emphasis* and a [link](/x/).")
+    assert "<em>emphasis</em>" in html and '<a href="/x/" rel="noopener">link</a>' in html
+    assert "Some *emphasis* and a [link](/x/)." in tried
+    assert not any(plain in data for data in tried for plain in ("Plain words", "A heading", "an item"))
 
 
 def test_a_cached_macro_call_is_rendered_once_per_arguments(tmp_path):
