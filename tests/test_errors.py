@@ -125,6 +125,8 @@ CASES = {
         [f'{BRIEF}:77: body: link "https://news.exa]mple/" is not a valid address (Invalid IPv6 URL)']),
     "javascript: link in the body": (BRIEF, "See [the sources](#sources).", "See [the sources](javascript:alert(1)).",
         [f'{BRIEF}:77: body: link "javascript:alert(1)" uses the scheme "javascript:"; only http, https, mailto and links within the site are allowed']),
+    "javascript: autolink in the body": (BRIEF, "See [the sources](#sources).", "See <javascript:alert(1)> too.",
+        [f'{BRIEF}:77: body: link "javascript:alert(1)" uses the scheme "javascript:"; only http, https, mailto and links within the site are allowed']),
     "data: link in a reference definition": (BRIEF, "## Background", "[x]: data:text/html;base64,PHNjcmlwdD4=\n\n## Background",
         [f'{BRIEF}:79: body: link "data:text/html;base64,PHNjcmlwdD4=" uses the scheme "data:"; only http, https, mailto and links within the site are allowed']),
     "image in the body": (BRIEF, "See [the sources](#sources).", "![chart](https://img.example/c.png)",
