@@ -157,7 +157,11 @@ def _broken_links(pages: dict[str, Links], paths: set[str], ids: dict[str, set[s
     errors = []
     for path, (links, _) in pages.items():
         for href, line, target, fragment in links:
-            problem = _link_problem(href, target or path, fragment, paths, ids)
+            target = target or path
+            # Nearly every link is sound: told in place, without a call (670,000 at 10,000 briefs).
+            if target in paths and (not fragment or target not in ids or fragment in ids[target]):
+                continue
+            problem = _link_problem(href, target, fragment, paths, ids)
             if problem:
                 errors.append(ContentError(f"{site_name}/{path}", line, "link", problem))
     return errors
