@@ -31,20 +31,22 @@ QUICKER_BRACKET = r"\[(?<!\!\[)"
 # Python-Markdown puts each block to its block processors in turn until one takes it (a paragraph,
 # the most common block, to all of them), and several of them search the whole block with a
 # pattern tried at every character. Each gets a question first, asked with str methods in C, that
-# every block its pattern matches answers yes: by processor, the attribute holding the pattern,
-# the pattern (as of 3.11; None for the table's test, which splits rows instead), the question.
+# every block its pattern matches answers yes: by processor, the method asked it first (`test`,
+# given the block; `run`, given the blocks, the first of them the one at hand), the attribute
+# holding the pattern, the pattern (as of 3.11; None for the table's test, which splits rows
+# instead), the question.
 QUICK_QUESTIONS = {
-    "hashheader": ("RE", r'(?:^|\n)(?P<level>#{1,6})(?P<header>(?:\\.|[^\\#]|#+(?=[^#\n]))*?)#*(?:\n|$)',
+    "hashheader": ("test", "RE", r'(?:^|\n)(?P<level>#{1,6})(?P<header>(?:\\.|[^\\#]|#+(?=[^#\n]))*?)#*(?:\n|$)',
                    lambda block: block.startswith("#") or "\n#" in block),  # a # opening a line
-    "setextheader": ("RE", r'^.*?\n(?:=+|-+)[ ]*(\n|$)',
+    "setextheader": ("test", "RE", r'^.*?\n(?:=+|-+)[ ]*(\n|$)',
                      lambda block: "\n=" in block or "\n-" in block),  # = or - opening the second line
-    "hr": ("SEARCH_RE", r'^[ ]{0,3}(?=(?P<atomicgroup>(-+[ ]{0,2}){3,}|(_+[ ]{0,2}){3,}|(\*+[ ]{0,2}){3,}))(?P=atomicgroup)[ ]*$',
+    "hr": ("test", "SEARCH_RE", r'^[ ]{0,3}(?=(?P<atomicgroup>(-+[ ]{0,2}){3,}|(_+[ ]{0,2}){3,}|(\*+[ ]{0,2}){3,}))(?P=atomicgroup)[ ]*$',
            lambda block: block.count("-") > 2 or block.count("*") > 2 or block.count("_") > 2),  # three of one
-    "quote": ("RE", r'(^|\n)[ ]{0,3}>[ ]?(.*)', lambda block: ">" in block),
-    # Its test takes every block; its run searches: asked before the run.
-    "reference": ("RE", r'^[ ]{0,3}\[([^\[\]]*)\]:[ ]*(?:\n[ ]*)?([^\s]+)[ ]*(?:\n[ ]*)?((["\'])(.*)\4[ ]*|\((.*)\)[ ]*)?$',
-                  lambda block: "]:" in block),  # [label]: address
-    "table": ("", None, lambda block: "|" in block),  # a table's first row has a pipe (with one cell, a border)
+    "quote": ("test", "RE", r'(^|\n)[ ]{0,3}>[ ]?(.*)', lambda block: ">" in block),
+    # Its test takes every block; its run searches.
+    "reference": ("run", "RE", r'^[ ]{0,3}\[([^\[\]]*)\]:[ ]*(?:\n[ ]*)?([^\s]+)[ ]*(?:\n[ ]*)?((["\'])(.*)\4[ ]*|\((.*)\)[ ]*)?$',
+                  lambda blocks: "]:" in blocks[0]),  # [label]: address
+    "table": ("test", "", None, lambda block: "|" in block),  # a table's first row has a pipe (with one cell, a border)
 }
 
 
@@ -113,16 +115,14 @@ class MarkdownRenderer:
         library's time on our briefs: 0.27 of 0.95 ms a brief, timed processor by processor).
         A processor whose pattern is not the one its question was written for keeps its own."""
         processors = self.md.parser.blockprocessors
-        for name, (attribute, pattern, question) in QUICK_QUESTIONS.items():
-            processor = processors[name] if name in processors else None
-            if processor is None or (pattern is not None and getattr(processor, attribute).pattern != pattern):
+        for name, (method, attribute, pattern, question) in QUICK_QUESTIONS.items():
+            if name not in processors:
                 continue
-            if name == "reference":
-                run = processor.run
-                processor.run = lambda parent, blocks, run=run, asked=question: asked(blocks[0]) and run(parent, blocks)
-            else:
-                test = processor.test
-                processor.test = lambda parent, block, test=test, asked=question: asked(block) and test(parent, block)
+            processor = processors[name]
+            if pattern is not None and getattr(processor, attribute).pattern != pattern:
+                continue
+            own = getattr(processor, method)
+            setattr(processor, method, lambda parent, block, own=own, asked=question: asked(block) and own(parent, block))
 
     def _leave_plain_text(self) -> None:
         self.md.treeprocessors.register(PlainText(self.md), "plain_text", 25)  # the inline pass is 20
