@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.parallel import MIN_ITEMS, parallel_map
+from generator.parallel import MIN_CHUNK, MIN_ITEMS, chunk_bounds, parallel_map
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,6 +37,17 @@ def test_then_takes_each_result_in_this_process_as_it_arrives():
         results = parallel_map(pid_and_square, items, jobs=2, then=lambda result: (result, os.getpid()))
         assert [square for (_, square), _ in results] == [n * n for n in items]
         assert {here for _, here in results} == {os.getpid()}
+
+
+@pytest.mark.parametrize("count", [MIN_ITEMS, 1_000, 10_301, 30_889])
+def test_chunks_cover_every_item_once_in_order_and_shrink_towards_the_end(count):
+    bounds = chunk_bounds(count, 2)
+    assert bounds[0][0] == 0 and bounds[-1][1] == count
+    assert all(end == next_start for (_, end), (next_start, _) in zip(bounds, bounds[1:]))
+    sizes = [end - start for start, end in bounds]
+    assert min(sizes) > 0 and sizes == sorted(sizes, reverse=True)
+    # A worker that takes the last chunk finishes soon after the other: it is a small part of the work.
+    assert sizes[-2] <= max(MIN_CHUNK, count // 128) <= sizes[0]
 
 
 def square_or_die(number: int) -> int:
