@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -37,6 +38,29 @@ def test_then_takes_each_result_in_this_process_as_it_arrives():
         results = parallel_map(pid_and_square, items, jobs=2, then=lambda result: (result, os.getpid()))
         assert [square for (_, square), _ in results] == [n * n for n in items]
         assert {here for _, here in results} == {os.getpid()}
+
+
+def test_meanwhile_runs_here_while_the_workers_go_on():
+    interval = sys.getswitchinterval()
+    for items in ([1, 2, 3], list(range(MIN_ITEMS))):  # run here, and in workers
+        ran = []
+        results = parallel_map(pid_and_square, items, jobs=2, meanwhile=lambda: ran.append(os.getpid()))
+        assert ran == [os.getpid()]
+        assert [square for _, square in results] == [n * n for n in items]
+    assert os.getpid() not in {pid for pid, _ in results}
+    # While the workers wait for their next chunks, this process lets the threads passing them on
+    # have the interpreter lock sooner; afterwards, as before.
+    seen = []
+    parallel_map(pid_and_square, list(range(MIN_ITEMS)), jobs=2, meanwhile=lambda: seen.append(sys.getswitchinterval()))
+    assert seen[0] < interval and sys.getswitchinterval() == interval
+
+
+def test_an_error_meanwhile_reaches_the_caller_and_stops_the_workers():
+    def fail():
+        raise ValueError("planning failed")
+    with pytest.raises(ValueError, match="planning failed"):
+        parallel_map(pid_and_square, list(range(MIN_ITEMS)), jobs=2, meanwhile=fail)
+    assert multiprocessing.active_children() == []
 
 
 @pytest.mark.parametrize("count", [MIN_ITEMS, 1_000, 10_301, 30_889])
