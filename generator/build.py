@@ -206,10 +206,11 @@ def _encode(deal: Deal) -> Fragments:
 
 
 def encode_fragments(renderer: Renderer, deals: tuple[Deal, ...], known: dict[int, str],
-                     last: dict[str, LastExport], jobs: int | None) -> list[str]:
+                     last: dict[str, LastExport], jobs: int | None, meanwhile: Callable[[], None] | None = None) -> list[str]:
     """Give the renderer each brief's share of the whole-archive exports: where the brief's file
     and the site-wide names are unchanged, its place in the `last` exports; encoded on every core
-    where not. Returns the briefs' fragment keys (their files), in order."""
+    where not (`meanwhile` is done here as they are). Returns the briefs' fragment keys (their
+    files), in order."""
     global _renderer
     keys = [known[id(deal)] for deal in deals]
     last = {field: export for field, export in last.items() if export.names == renderer.names_digest}
@@ -217,7 +218,7 @@ def encode_fragments(renderer: Renderer, deals: tuple[Deal, ...], known: dict[in
     missing = [index for index, found in enumerate(zip(*placed.values())) if None in found] if placed else range(len(deals))
     _renderer = renderer
     try:
-        encoded = parallel_map(_encode, [deals[index] for index in missing], jobs)
+        encoded = parallel_map(_encode, [deals[index] for index in missing], jobs, meanwhile=meanwhile)
     finally:
         _renderer = None
     renderer.take_shares(deals, last, placed, dict(zip(missing, encoded)))
@@ -470,14 +471,31 @@ def unchanged_site(cache: BuildCache, clock: Stopwatch) -> BuildResult:
 
 
 def plan_site(archive: Archive, known: dict[int, str], file_entries: dict[str, FileEntry], cache: BuildCache,
-              templates: Path, planner: Planner, caching: bool) -> tuple[Renderer, list[Output]]:
+              templates: Path, planner: Planner, caching: bool, last_exports: dict[str, LastExport],
+              jobs: int | None) -> tuple[Renderer, list[Output], list[str] | None]:
     """The renderer and every file of the site, planned afresh where the last plan (the
-    planner's, or else the cache's) does not stand."""
+    planner's, or else the cache's) does not stand.
+
+    Where no brief's share of the whole-archive exports can be taken from the `last_exports` (a
+    cold build, new site-wide names), the workers encode them all as the pages are planned and their
+    templates compiled here (at 10,000 briefs, 1-1.5 s that left a core idle): then the briefs'
+    fragment keys are returned too (see render_site)."""
     COMPILED.add_marshalled(cache.compiled)
     renderer = Renderer(templates, site_context(archive), known, cache.calls if caching else None)
     last = last_plan(cache, file_entries) if planner.archive is None else None
-    outputs = plan_outputs(planner.plan(archive, renderer.key_basis, last), renderer, known, templates, planner, caching)
-    return renderer, outputs
+    outputs: list[Output] = []
+
+    def plan() -> None:
+        outputs.extend(plan_outputs(planner.plan(archive, renderer.key_basis, last), renderer, known, templates,
+                                    planner, caching))
+    if any(export.names == renderer.names_digest for export in last_exports.values()):
+        plan()
+        return renderer, outputs, None
+
+    def plan_and_compile() -> None:  # nearly every page renders: render_into will find them compiled
+        plan()
+        renderer.compile({o.page.template for o in outputs if type(o.page) is Page and o.page.template})
+    return renderer, outputs, encode_fragments(renderer, archive.deals, known, {}, jobs, meanwhile=plan_and_compile)
 
 
 def reindex_in_place(out_dir: Path, html_pages: int, progress: Progress, clock: Stopwatch) -> int:
@@ -491,13 +509,15 @@ def reindex_in_place(out_dir: Path, html_pages: int, progress: Progress, clock: 
 
 
 def render_site(staging: Staging, renderer: Renderer, todo: list[Output], archive: Archive, known: dict[int, str],
-                cache: BuildCache, previous_dir: Path, jobs: int | None, progress: Progress,
-                caching: bool) -> tuple[dict[str, Written], dict]:
+                cache: BuildCache, last_exports: dict[str, LastExport], jobs: int | None, progress: Progress,
+                caching: bool, keys: list[str] | None) -> tuple[dict[str, Written], dict]:
     """Render `todo` into the staging folder: the files written, and where each brief's share
-    lies in the exports among them (see export_spans)."""
+    lies in the exports among them (see export_spans). `keys` are the briefs' fragment keys if
+    their shares were encoded as the site was planned (plan_site)."""
     spans = {}
     if any(o.page and o.page.export in LAYOUTS for o in todo):
-        keys = encode_fragments(renderer, archive.deals, known, cache.last_exports(previous_dir), jobs)
+        if keys is None:
+            keys = encode_fragments(renderer, archive.deals, known, last_exports, jobs)
         spans = export_spans(renderer, todo, archive.deals, keys)
     fewer_than = cache.owners_read_apart(renderer.key_basis) if caching else 0
     renderer.shown_files = shown_files(todo, known, fewer_than) if fewer_than else None
@@ -542,7 +562,9 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
         if commit and not index:  # the search index it keeps: by another process while it plans and renders
             staging.mirror_ahead(INDEX_FOLDER)
         clock.lap("load")
-        renderer, outputs = plan_site(archive, known, file_entries, cache, templates, planner, caching)
+        last_exports = cache.last_exports(previous_dir)
+        renderer, outputs, fragment_keys = plan_site(archive, known, file_entries, cache, templates, planner, caching,
+                                                     last_exports, jobs)
         index_key = hashlib.sha256("".join(o.key for o in outputs if o.page and o.page.indexed).encode()).hexdigest()
         html_pages = sum(o.path.endswith(".html") for o in outputs)
         clock.lap("plan")
@@ -569,7 +591,8 @@ def _run(content_dir: Path, out_dir: Path, templates: Path, index: bool, jobs: i
             outputs = plan_outputs(planner.plan(archive, renderer.key_basis), renderer, known, templates, planner, caching)
             todo = [o for o in outputs if o.path not in kept]
         clock.lap("link")
-        rendered, spans = render_site(staging, renderer, todo, archive, known, cache, previous_dir, jobs, progress, caching)
+        rendered, spans = render_site(staging, renderer, todo, archive, known, cache, last_exports, jobs, progress, caching,
+                                      fragment_keys)
         clock.lap("render")
         taken_back = from_spare(kept, previous)
         broken = check_site_links(outputs, kept, rendered, cache, taken_back)

@@ -874,6 +874,26 @@ def test_templates_compiled_for_render_workers_are_kept_for_the_next_process(con
     assert compiled == []
 
 
+def test_a_cold_build_plans_its_pages_while_workers_encode_the_exports(content, tmp_path, monkeypatch):
+    """Every brief's share of the whole-archive exports is encoded in a cold build: the workers
+    do it while this process plans the pages, which would otherwise leave a core idle. A rebuild
+    that takes the shares from the last exports plans first, and encodes only if an export is to
+    be rendered."""
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)  # in workers, as at 10,000 briefs
+    plan, planned_while = Planner.plan, []
+
+    def plan_watched(self, *args, **kwargs):
+        planned_while.append(parallel._work and parallel._work[0].__name__)
+        return plan(self, *args, **kwargs)
+    monkeypatch.setattr(Planner, "plan", plan_watched)
+    out = tmp_path / "site"
+    build(content, out, index=False, jobs=2)
+    edit(content / BRIEF, "summary: A synthetic brief", "summary: An edited synthetic brief")
+    build(content, out, index=False, jobs=2)
+    assert planned_while == ["_encode", None]
+    assert_same_as_cold(content, TEMPLATES, out, tmp_path)
+
+
 def test_a_listing_rendered_again_takes_unchanged_rows_from_the_cache(tmp_path, monkeypatch):
     """A deal table's rows are kept in the build cache by their brief's file: a later process
     renders only the rows of briefs that changed, and a brief's rows go with its old version."""
