@@ -161,7 +161,7 @@ def deals_json(names: dict) -> Layout:
 
 def _csv(columns: list[str], rows: list[dict], header: bool = True) -> str:
     # csv.writer writes None as an empty field. Rows as lists: a DictWriter checks each row's keys
-    # in Python, and took 80 microseconds a brief for its two fragments, against 45.
+    # in Python, and took 77 microseconds a brief for its two fragments, against 47.
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if header:
