@@ -38,11 +38,19 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class Server(http.server.ThreadingHTTPServer):
+    # http.server answers HTTP/1.0, a connection per request, and Pagefind asks for many files at
+    # once (index chunks, seven filters, fragments). With the default backlog of 5, connections
+    # the accepting thread is too slow to take on a busy machine are dropped, and Chromium tries
+    # again only after 1, 3, 7, 15 s…
+    request_queue_size = 128
+
+
 def serve(directory: Path):
     handler = functools.partial(Handler, directory=str(directory))
     Handler.headers_to_send = netlify_headers()
     Handler.extensions_map = {**Handler.extensions_map, ".wasm": "application/wasm", ".js": "text/javascript"}
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 pytestmark = pytest.mark.browser
 
@@ -18,13 +19,20 @@ RESULT_TITLE = ".pagefind-ui__result-inner > .pagefind-ui__result-title > .pagef
 
 def wait_for_results(page, message_before: str = "") -> str:
     """Wait until Pagefind has shown a new result message and loaded every result it lists."""
-    page.wait_for_function(
-        """([sel, before]) => {
-            const message = document.querySelector('.pagefind-ui__message');
-            const results = document.querySelectorAll('.pagefind-ui__result').length;
-            return message && message.textContent !== before && results > 0
-                && document.querySelectorAll(sel).length === results;
-        }""", arg=[RESULT_TITLE, message_before])
+    try:
+        page.wait_for_function(
+            """([sel, before]) => {
+                const message = document.querySelector('.pagefind-ui__message');
+                const results = document.querySelectorAll('.pagefind-ui__result').length;
+                return message && message.textContent !== before && results > 0
+                    && document.querySelectorAll(sel).length === results;
+            }""", arg=[RESULT_TITLE, message_before])
+    except PlaywrightTimeoutError as exc:  # say what the page showed instead
+        shown = page.evaluate("""(sel) => [document.querySelector('.pagefind-ui__message')?.textContent,
+            document.querySelectorAll('.pagefind-ui__result').length, document.querySelectorAll(sel).length]""",
+                              RESULT_TITLE)
+        raise AssertionError(f"search results did not settle after {message_before!r}: message {shown[0]!r}, "
+                             f"{shown[1]} results, {shown[2]} of them loaded") from exc
     return page.locator(".pagefind-ui__message").inner_text()
 
 
