@@ -478,7 +478,7 @@ def plan_site(archive: Archive, known: dict[int, str], file_entries: dict[str, F
 
     Where no brief's share of the whole-archive exports can be taken from the `last_exports` (a
     cold build, new site-wide names), the workers encode them all while the pages are planned and
-    their templates compiled here (at 10,000 briefs, 1-1.5 s that left a core idle): then the
+    their templates compiled here (at 10,000 briefs, about a second that left a core idle): then the
     briefs' fragment keys are returned too (see render_site)."""
     COMPILED.add_marshalled(cache.compiled)
     renderer = Renderer(templates, site_context(archive), known, cache.calls if caching else None)
