@@ -79,6 +79,19 @@ def test_a_template_syntax_error_names_the_template_and_line(content, tmp_path):
     assert not (content.parent / "site").exists()
 
 
+def test_a_macro_that_reads_a_page_variable_fails_the_build(content, tmp_path):
+    """Pages import macros.html without their context: a macro reads only its arguments and the
+    site-wide names, so what a page shows never depends on a variable its macros read unseen."""
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    edit(templates / "macros.html", '<ol class="sources">', '<ol class="sources" title="{{ deal.title }}">')
+    result = run("build", "--templates", str(templates), cwd=content.parent)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == ("error: rendering /deals/2001-norway-chile-fixture-sam/ failed in "
+                                             "template deal.html: 'deal' is undefined")
+    assert not (content.parent / "site").exists()
+
+
 def test_check_after_a_build_checks_unchanged_files_from_its_cache(content):
     assert run("build", "--no-index", cwd=content.parent).returncode == 0
     edit(content / "deals" / "2001-norway-chile-fixture-sam.md", "status: delivered", "status: ordered")
