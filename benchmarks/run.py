@@ -5,8 +5,9 @@ deleting one brief, as medians of several runs, with peak memory and Pagefind's 
     python -m benchmarks.run --sizes 10000 --output-in /dev/shm   # the site on a RAM disk
 
 Each build is a separate `python -m generator build` process, timed from the outside (wall
-clock, start-up included); peak memory is the largest resident size of that process and of its
-workers. Rebuilds as `archive serve` makes them (one process keeping its cache and page plan in
+clock, start-up included), with the CPU time of that process and of its workers (user and
+system); peak memory is the largest resident size among them. The speed of the machine, which
+varies by the hour, is taken before and after each size: the time of a fixed loop in Python. Rebuilds as `archive serve` makes them (one process keeping its cache and page plan in
 memory) are timed inside that process (benchmarks/serve_loop.py), after the same three changes.
 The synthetic content is written to a temporary folder, never into content/; the sites are built
 there too, or in a temporary folder under `--output-in` (to tell disk from CPU time).
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from benchmarks.corpus import write_corpus
 
@@ -42,8 +44,27 @@ def settle(out: Path, seconds: float = 120) -> None:
         time.sleep(0.1)
 
 
-def run_build(content: Path, out: Path, *flags: str) -> tuple[float, float]:
-    """One build in its own process: (seconds, peak memory in MiB)."""
+class Timing(NamedTuple):
+    seconds: float  # wall clock
+    cpu: float  # CPU-seconds, user and system, of the process and its workers
+    memory: float  # peak resident size, MiB
+
+
+def cpu_seconds(usage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
+def machine_speed(additions: int = 10_000_000) -> float:
+    """Seconds for one core to run a fixed loop of Python: on a shared machine it varies by the
+    hour (by half, between hours), and every figure with it."""
+    started, total = time.perf_counter(), 0
+    for number in range(additions):
+        total += number
+    return time.perf_counter() - started
+
+
+def run_build(content: Path, out: Path, *flags: str) -> Timing:
+    """One build in its own process."""
     settle(out)
     command = [sys.executable, "-m", "generator", "build", "--content", str(content), "--out", str(out), *flags]
     started = time.perf_counter()
@@ -52,7 +73,7 @@ def run_build(content: Path, out: Path, *flags: str) -> tuple[float, float]:
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"build failed: {' '.join(command)}\n{process.stderr.read().decode()}")
-    return seconds, usage.ru_maxrss / 1024
+    return Timing(seconds, cpu_seconds(usage), usage.ru_maxrss / 1024)
 
 
 def edit_brief(content: Path, run: int, slug: str = "synthetic-00001") -> None:
@@ -106,22 +127,25 @@ def touch_every_file(content: Path, run: int) -> None:
             os.utime(file)
 
 
-def serve_rebuilds(content: Path, out: Path, runs: int) -> tuple[dict[str, list[float]], float]:
-    """Rebuilds in one process, as `archive serve` makes them: (seconds by change, peak MiB)."""
+def serve_rebuilds(content: Path, out: Path, runs: int) -> dict[str, list[Timing]]:
+    """Rebuilds in one process, as `archive serve` makes them, by change; the memory is the
+    process's peak over all of them."""
     settle(out)
     command = [sys.executable, "-m", "benchmarks.serve_loop", str(content), str(out), "--runs", str(runs)]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
-    return json.loads(process.stdout.read()), usage.ru_maxrss / 1024
+    found = json.loads(process.stdout.read())
+    return {change: [Timing(seconds, cpu, usage.ru_maxrss / 1024) for seconds, cpu in rebuilds]
+            for change, rebuilds in found.items()}
 
 
 def measure(size: int, runs: int, folder: Path, output_folder: Path) -> dict[str, tuple[float, float]]:
     content = write_corpus(folder / f"n{size}", size)
-    times: dict[str, list[tuple[float, float]]] = {}
+    times: dict[str, list[Timing]] = {}
 
-    def record(name: str, result: tuple[float, float]) -> None:
+    def record(name: str, result: Timing) -> None:
         times.setdefault(name, []).append(result)
 
     # Every build from nothing gets a folder of its own, and no site is deleted until the end: on
@@ -145,11 +169,11 @@ def measure(size: int, runs: int, folder: Path, output_folder: Path) -> dict[str
         touch_every_file(content, run)
         record("rebuild, every file touched, none changed", run_build(content, out, "--no-index"))
         restore_briefs(content)
-    seconds, memory = serve_rebuilds(content, out, runs)
-    for change, found in seconds.items():
-        times[f"rebuild in archive serve, one brief {change}"] = [(t, memory) for t in found]
+    for change, found in serve_rebuilds(content, out, runs).items():
+        times[f"rebuild in archive serve, one brief {change}"] = found
     settle(out)  # before the temporary folder is removed
-    return {name: (statistics.median(t for t, _ in results), max(m for _, m in results)) for name, results in times.items()}
+    return {name: Timing(statistics.median(t.seconds for t in found), statistics.median(t.cpu for t in found),
+                         max(t.memory for t in found)) for name, found in times.items()}
 
 
 def main() -> None:
@@ -164,16 +188,19 @@ def main() -> None:
     where = f"output in {args.output_in}" if args.output_in else "output on disk"
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"medians of {args.runs} runs, {where}.\n")
-    print("| briefs | measurement | median seconds | peak memory (MiB) |\n|---:|---|---:|---:|")
+    print("| briefs | measurement | median seconds | median CPU-seconds | peak memory (MiB) |\n|---:|---|---:|---:|---:|")
+    speeds = [f"{machine_speed():.2f} s at the start"]
     with tempfile.TemporaryDirectory(prefix="archive-benchmark-") as folder, \
             tempfile.TemporaryDirectory(prefix="archive-benchmark-", dir=args.output_in) as output_folder:
         for size in args.sizes:
             results = measure(size, args.runs, Path(folder), Path(output_folder))
-            for name, (seconds, memory) in results.items():
-                print(f"| {size:,} | {name} | {seconds:.2f} | {memory:.0f} |", flush=True)
-            pagefind = results["cold build with Pagefind"][0] - results["cold build, no index"][0]
-            print(f"| {size:,} | Pagefind's share of a cold build | {pagefind:.2f} | |", flush=True)
-
+            for name, (seconds, cpu, memory) in results.items():
+                print(f"| {size:,} | {name} | {seconds:.2f} | {cpu:.2f} | {memory:.0f} |", flush=True)
+            pagefind = [with_index - without for with_index, without
+                        in zip(results["cold build with Pagefind"], results["cold build, no index"])]
+            print(f"| {size:,} | Pagefind's share of a cold build | {pagefind[0]:.2f} | {pagefind[1]:.2f} | |", flush=True)
+            speeds.append(f"{machine_speed():.2f} s after {size:,} briefs")
+    print(f"\nThe machine's speed (one loop of 10 million additions in Python): {', '.join(speeds)}.")
 
 if __name__ == "__main__":
     main()

@@ -1,8 +1,8 @@
 """Rebuilds as `archive serve` does them: one process, one build cache and one page plan kept in
 memory, and before each rebuild one brief edited, added or deleted (run.CHANGES). Like serve, it
 keeps a search index: each rebuild keeps the last index (--no-index), and the site is indexed
-again after it, as serve does once the editor pauses (not timed). Prints the seconds of each kind
-of rebuild as JSON.
+again after it, as serve does once the editor pauses (not timed). Prints, as JSON, each kind of
+rebuild's [seconds, CPU-seconds]: the CPU time of this process and of the processes it ran.
 
     python -m benchmarks.serve_loop CONTENT OUT --runs 3
 """
@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import time
 from pathlib import Path
 
 from benchmarks.run import CHANGES, edit_brief, restore_briefs
 from generator.build import build, open_cache
 from generator.pages import Planner
+
+
+def cpu_seconds() -> float:
+    """User and system time of this process and of its children that have ended (the build's
+    workers, and the process that lists the spare)."""
+    return sum(usage.ru_utime + usage.ru_stime
+               for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
 
 
 def main() -> None:
@@ -30,17 +38,17 @@ def main() -> None:
     edit_brief(args.content, -1)  # the first rebuild stages into a new spare: not counted
     build(args.content, args.out, index=False, cache=cache, planner=planner)
     build(args.content, args.out, cache=cache, planner=planner)
-    seconds: dict[str, list[float]] = {name: [] for name, _, timed in CHANGES if timed}
+    timings: dict[str, list[tuple[float, float]]] = {name: [] for name, _, timed in CHANGES if timed}
     for run in range(args.runs):
         for name, change, timed in CHANGES:
             change(args.content, run)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), cpu_seconds()
             build(args.content, args.out, index=False, cache=cache, planner=planner)
             if timed:
-                seconds[name].append(time.perf_counter() - started)
+                timings[name].append((time.perf_counter() - started, cpu_seconds() - cpu))
             build(args.content, args.out, cache=cache, planner=planner)  # the editor pauses: search catches up
     restore_briefs(args.content)
-    print(json.dumps(seconds))
+    print(json.dumps(timings))
 
 
 if __name__ == "__main__":

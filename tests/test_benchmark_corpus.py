@@ -35,6 +35,11 @@ def test_the_benchmark_runs_and_reports_every_measurement(tmp_path: Path):
                     "rebuild in archive serve, one brief edited",
                     "rebuild in archive serve, one brief added", "rebuild in archive serve, one brief deleted",
                     "Pagefind's share of a cold build"]
+    for line in result.stdout.splitlines():
+        if line.startswith("| 30 |") and "Pagefind's share" not in line:
+            seconds, cpu = (float(cell) for cell in line.split(" | ")[2:4])
+            assert seconds > 0 and cpu > 0, line  # the CPU time of a build and its workers is measured
+    assert "The machine's speed (one loop of 10 million additions in Python): " in result.stdout
     assert list(tmp_path.iterdir()) == [], "the sites are built in a temporary folder and removed"
 
 
