@@ -6,8 +6,8 @@ deleting one brief, as medians of several runs, with peak memory and Pagefind's 
 
 Each build is a separate `python -m generator build` process, timed from the outside (wall
 clock, start-up included), with the CPU time of that process and of its workers (user and
-system); peak memory is the largest resident size among them. The speed of the machine, which
-varies by the hour, is taken before and after each size: the time of a fixed loop in Python. Rebuilds as `archive serve` makes them (one process keeping its cache and page plan in
+system apart); peak memory is the largest resident size among them. The speed of the machine,
+which varies by the hour, is taken before and after each size (speed_now). Rebuilds as `archive serve` makes them (one process keeping its cache and page plan in
 memory) are timed inside that process (benchmarks/serve_loop.py), after the same three changes.
 The synthetic content is written to a temporary folder, never into content/; the sites are built
 there too, or in a temporary folder under `--output-in` (to tell disk from CPU time).
@@ -20,6 +20,7 @@ import compileall
 import json
 import os
 import platform
+import random
 import re
 import statistics
 import subprocess
@@ -46,21 +47,33 @@ def settle(out: Path, seconds: float = 120) -> None:
 
 class Timing(NamedTuple):
     seconds: float  # wall clock
-    cpu: float  # CPU-seconds, user and system, of the process and its workers
+    user: float  # CPU-seconds in user mode, of the process and its workers
+    system: float  # CPU-seconds in the kernel (creating files, mostly)
     memory: float  # peak resident size, MiB
 
 
-def cpu_seconds(usage) -> float:
-    return usage.ru_utime + usage.ru_stime
-
-
-def machine_speed(additions: int = 10_000_000) -> float:
-    """Seconds for one core to run a fixed loop of Python: on a shared machine it varies by the
-    hour (by half, between hours), and every figure with it."""
+def machine_speed() -> tuple[float, float]:
+    """Seconds for one core to run two fixed pieces of Python: a loop of 10 million additions,
+    which stays in the processor's caches, and a dict of 200,000 entries built and sorted, which
+    does not. On a shared machine both vary by the hour, the second most (seen from 1.2 to 7 s
+    for five times its size), and every figure with them."""
     started, total = time.perf_counter(), 0
-    for number in range(additions):
+    for number in range(10_000_000):
         total += number
-    return time.perf_counter() - started
+    looped = time.perf_counter() - started
+    started, numbers = time.perf_counter(), random.Random(1)
+    entries = {f"k{numbers.random()}": (number, str(number)) for number in range(200_000)}
+    sorted(entries.items())
+    return looped, time.perf_counter() - started
+
+
+def speed_now() -> tuple[float, float]:
+    """machine_speed, in a process of its own: a child's peak memory counts its parent's at the
+    fork, and this one's dict would leave the parent 60 MiB larger for every build after."""
+    found = subprocess.run([sys.executable, "-c", "from benchmarks.run import machine_speed; print(*machine_speed())"],
+                           cwd=ROOT, capture_output=True, text=True, check=True)
+    looped, allocated = map(float, found.stdout.split())
+    return looped, allocated
 
 
 def run_build(content: Path, out: Path, *flags: str) -> Timing:
@@ -73,7 +86,7 @@ def run_build(content: Path, out: Path, *flags: str) -> Timing:
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"build failed: {' '.join(command)}\n{process.stderr.read().decode()}")
-    return Timing(seconds, cpu_seconds(usage), usage.ru_maxrss / 1024)
+    return Timing(seconds, usage.ru_utime, usage.ru_stime, usage.ru_maxrss / 1024)
 
 
 def edit_brief(content: Path, run: int, slug: str = "synthetic-00001") -> None:
@@ -137,7 +150,7 @@ def serve_rebuilds(content: Path, out: Path, runs: int) -> dict[str, list[Timing
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
     found = json.loads(process.stdout.read())
-    return {change: [Timing(seconds, cpu, usage.ru_maxrss / 1024) for seconds, cpu in rebuilds]
+    return {change: [Timing(seconds, user, system, usage.ru_maxrss / 1024) for seconds, user, system in rebuilds]
             for change, rebuilds in found.items()}
 
 
@@ -172,7 +185,7 @@ def measure(size: int, runs: int, folder: Path, output_folder: Path) -> dict[str
     for change, found in serve_rebuilds(content, out, runs).items():
         times[f"rebuild in archive serve, one brief {change}"] = found
     settle(out)  # before the temporary folder is removed
-    return {name: Timing(statistics.median(t.seconds for t in found), statistics.median(t.cpu for t in found),
+    return {name: Timing(*(statistics.median(t[column] for t in found) for column in range(3)),
                          max(t.memory for t in found)) for name, found in times.items()}
 
 
@@ -188,19 +201,22 @@ def main() -> None:
     where = f"output in {args.output_in}" if args.output_in else "output on disk"
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"medians of {args.runs} runs, {where}.\n")
-    print("| briefs | measurement | median seconds | median CPU-seconds | peak memory (MiB) |\n|---:|---|---:|---:|---:|")
-    speeds = [f"{machine_speed():.2f} s at the start"]
+    print("| briefs | measurement | median seconds | median CPU-seconds, user + system | peak memory (MiB) |\n"
+          "|---:|---|---:|---:|---:|")
+    speeds = [("at the start", speed_now())]
     with tempfile.TemporaryDirectory(prefix="archive-benchmark-") as folder, \
             tempfile.TemporaryDirectory(prefix="archive-benchmark-", dir=args.output_in) as output_folder:
         for size in args.sizes:
             results = measure(size, args.runs, Path(folder), Path(output_folder))
-            for name, (seconds, cpu, memory) in results.items():
-                print(f"| {size:,} | {name} | {seconds:.2f} | {cpu:.2f} | {memory:.0f} |", flush=True)
-            pagefind = [with_index - without for with_index, without
-                        in zip(results["cold build with Pagefind"], results["cold build, no index"])]
-            print(f"| {size:,} | Pagefind's share of a cold build | {pagefind[0]:.2f} | {pagefind[1]:.2f} | |", flush=True)
-            speeds.append(f"{machine_speed():.2f} s after {size:,} briefs")
-    print(f"\nThe machine's speed (one loop of 10 million additions in Python): {', '.join(speeds)}.")
+            for name, (seconds, user, system, memory) in results.items():
+                print(f"| {size:,} | {name} | {seconds:.2f} | {user:.2f} + {system:.2f} | {memory:.0f} |", flush=True)
+            seconds, user, system = (with_index - without for with_index, without
+                                     in zip(results["cold build with Pagefind"], results["cold build, no index"][:3]))
+            print(f"| {size:,} | Pagefind's share of a cold build | {seconds:.2f} | {user:.2f} + {system:.2f} | |", flush=True)
+            speeds.append((f"after {size:,} briefs", speed_now()))
+    print("\nThe machine's speed (seconds for a loop of 10 million additions in Python; for a dict of "
+          "200,000 entries built and sorted): " + "; ".join(f"{looped:.2f} and {allocated:.2f} {when}"
+                                                         for when, (looped, allocated) in speeds) + ".")
 
 if __name__ == "__main__":
     main()

@@ -2,7 +2,8 @@
 memory, and before each rebuild one brief edited, added or deleted (run.CHANGES). Like serve, it
 keeps a search index: each rebuild keeps the last index (--no-index), and the site is indexed
 again after it, as serve does once the editor pauses (not timed). Prints, as JSON, each kind of
-rebuild's [seconds, CPU-seconds]: the CPU time of this process and of the processes it ran.
+rebuild's [seconds, user CPU-seconds, system CPU-seconds]: the CPU time of this process and of
+the processes it ran.
 
     python -m benchmarks.serve_loop CONTENT OUT --runs 3
 """
@@ -20,11 +21,11 @@ from generator.build import build, open_cache
 from generator.pages import Planner
 
 
-def cpu_seconds() -> float:
+def cpu_seconds() -> tuple[float, float]:
     """User and system time of this process and of its children that have ended (the build's
     workers, and the process that lists the spare)."""
-    return sum(usage.ru_utime + usage.ru_stime
-               for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + children.ru_utime, own.ru_stime + children.ru_stime
 
 
 def main() -> None:
@@ -38,14 +39,15 @@ def main() -> None:
     edit_brief(args.content, -1)  # the first rebuild stages into a new spare: not counted
     build(args.content, args.out, index=False, cache=cache, planner=planner)
     build(args.content, args.out, cache=cache, planner=planner)
-    timings: dict[str, list[tuple[float, float]]] = {name: [] for name, _, timed in CHANGES if timed}
+    timings: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _, timed in CHANGES if timed}
     for run in range(args.runs):
         for name, change, timed in CHANGES:
             change(args.content, run)
-            started, cpu = time.perf_counter(), cpu_seconds()
+            started, (user, system) = time.perf_counter(), cpu_seconds()
             build(args.content, args.out, index=False, cache=cache, planner=planner)
             if timed:
-                timings[name].append((time.perf_counter() - started, cpu_seconds() - cpu))
+                user_after, system_after = cpu_seconds()
+                timings[name].append((time.perf_counter() - started, user_after - user, system_after - system))
             build(args.content, args.out, cache=cache, planner=planner)  # the editor pauses: search catches up
     restore_briefs(args.content)
     print(json.dumps(timings))
