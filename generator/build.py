@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import os
 import pickle
 import tempfile
 import time
@@ -26,7 +27,7 @@ except ImportError:  # not on Windows
     fcntl = None
 
 from generator.archive import Archive, build_archive
-from generator.cache import BuildCache, ExportSpans, FileEntry, PageEntry, SetEntry, code_fingerprint, head_of
+from generator.cache import BuildCache, ExportSpans, FileEntry, PageEntry, SetEntry, as_recorded, code_fingerprint, head_of
 from generator.errors import ContentErrors
 from generator.exports import LAYOUTS, Fragments, LastExport, fragments_of
 from generator.keys import page_key
@@ -385,15 +386,10 @@ def same_keys(outputs: list[Output], previous: dict[str, PageEntry]) -> bool:
     return all((entry := previous.get(o.path)) is not None and entry.key == o.key for o in outputs)
 
 
-def unchanged(output: Output, previous: PageEntry | None, out_dir: Path) -> bool:
-    """Whether the previous site holds this file as this build would make it (and untouched)."""
-    if previous is None or previous.key != output.key:
-        return False
-    try:
-        stat = (out_dir / output.path).stat()
-    except OSError:
-        return False
-    return (stat.st_size, stat.st_mtime_ns) == (previous.size, previous.mtime_ns)
+def unchanged(output: Output, previous: PageEntry | None, site: str) -> bool:
+    """Whether the previous site (`site`, its folder ending in a separator) holds this file as
+    this build would make it (and untouched)."""
+    return previous is not None and previous.key == output.key and as_recorded(site, output.path, previous)
 
 
 def reuse_unchanged(staging: Staging, outputs: list[Output], cache: BuildCache, previous_dir: Path,
@@ -401,9 +397,9 @@ def reuse_unchanged(staging: Staging, outputs: list[Output], cache: BuildCache, 
     """The files this build need not render, with their cache entries: those the reused spare
     already holds, and those the previous site holds as wanted, hard-linked into the staging
     folder (a check only reads their links from the cache). Stale files of the spare go first."""
-    kept = staging.holding(outputs)
+    kept, site = staging.holding(outputs), f"{previous_dir}{os.sep}"
     linked = {o.path: cache.pages[o.path] for o in outputs
-              if o.path not in kept and unchanged(o, cache.pages.get(o.path), previous_dir)}
+              if o.path not in kept and unchanged(o, cache.pages.get(o.path), site)}
     if commit:
         staging.keep_only({o.path for o in outputs})
         for path in linked:

@@ -218,6 +218,17 @@ def with_differences(pages: dict[str, PageEntry], rows: dict[str, PageEntry]) ->
     return spare
 
 
+def as_recorded(site: str, path: str, entry: PageEntry) -> bool:
+    """Whether the file `path` of the site folder `site` (a string that ends in a separator) has
+    the size and mtime its entry records. Strings, not Paths: asked of every file of a site that
+    has not changed (31,000 at 10,000 briefs), making the Paths took longer than the stat calls."""
+    try:
+        stat = os.stat(site + path)
+    except OSError:
+        return False
+    return stat.st_size == entry.size and stat.st_mtime_ns == entry.mtime_ns
+
+
 def code_fingerprint() -> str:
     """A digest of everything besides content and templates that decides the output: our code,
     Python's version and the libraries' versions. (Each page's key covers its own templates.)"""
@@ -332,15 +343,10 @@ class BuildCache:
 
     def outputs_intact(self, out_dir: Path) -> bool:
         """Whether every file the last build wrote is still in `out_dir` as it was written."""
-        for path, entry in self.pages.items():
-            if entry.size or entry.mtime_ns:  # the search index's entry has no file of its own
-                try:
-                    stat = (out_dir / path).stat()
-                except OSError:
-                    return False
-                if (stat.st_size, stat.st_mtime_ns) != (entry.size, entry.mtime_ns):
-                    return False
-        return bool(self.pages)
+        site = f"{out_dir}{os.sep}"
+        # The search index's entry has no file of its own: no size, no mtime.
+        return bool(self.pages) and all(as_recorded(site, path, entry) for path, entry in self.pages.items()
+                                        if entry.size or entry.mtime_ns)
 
     def current(self, path: str, size: int, mtime_ns: int, location: str) -> FileEntry | None:
         """The entry of a content file as it is now, if the cache holds its result: where its size
