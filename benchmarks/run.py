@@ -7,8 +7,9 @@ deleting one brief, as medians of several runs, with peak memory and Pagefind's 
 Each build is a separate `python -m generator build` process, timed from the outside (wall
 clock, start-up included), with the CPU time of that process and of its workers (user and
 system apart); peak memory is the largest resident size among them. The speed of the machine,
-which varies by the hour, is taken before and after each size (speed_now). Rebuilds as `archive serve` makes them (one process keeping its cache and page plan in
-memory) are timed inside that process (benchmarks/serve_loop.py), after the same three changes.
+which varies by the hour, is taken before and after each size (speed_now). Rebuilds as `archive
+serve` makes them (one process keeping its cache and page plan in memory) are timed inside that
+process (benchmarks/serve_loop.py), after the same three changes.
 The synthetic content is written to a temporary folder, never into content/; the sites are built
 there too, or in a temporary folder under `--output-in` (to tell disk from CPU time).
 """
@@ -55,8 +56,8 @@ class Timing(NamedTuple):
 def machine_speed() -> tuple[float, float]:
     """Seconds for one core to run two fixed pieces of Python: a loop of 10 million additions,
     which stays in the processor's caches, and a dict of 200,000 entries built and sorted, which
-    does not. On a shared machine both vary by the hour, the second most (seen from 1.2 to 7 s
-    for five times its size), and every figure with them."""
+    does not. On a shared machine both vary by the hour, and every figure with them (a dict five
+    times this size took from 4.6 to 7 s within one hour)."""
     started, total = time.perf_counter(), 0
     for number in range(10_000_000):
         total += number
@@ -69,7 +70,7 @@ def machine_speed() -> tuple[float, float]:
 
 def speed_now() -> tuple[float, float]:
     """machine_speed, in a process of its own: a child's peak memory counts its parent's at the
-    fork, and this one's dict would leave the parent 60 MiB larger for every build after."""
+    fork, and this one's dict would leave the parent tens of MiB larger for every build after."""
     found = subprocess.run([sys.executable, "-c", "from benchmarks.run import machine_speed; print(*machine_speed())"],
                            cwd=ROOT, capture_output=True, text=True, check=True)
     looped, allocated = map(float, found.stdout.split())
@@ -154,7 +155,7 @@ def serve_rebuilds(content: Path, out: Path, runs: int) -> dict[str, list[Timing
             for change, rebuilds in found.items()}
 
 
-def measure(size: int, runs: int, folder: Path, output_folder: Path) -> dict[str, tuple[float, float]]:
+def measure(size: int, runs: int, folder: Path, output_folder: Path) -> dict[str, Timing]:
     content = write_corpus(folder / f"n{size}", size)
     times: dict[str, list[Timing]] = {}
 
@@ -217,6 +218,7 @@ def main() -> None:
     print("\nThe machine's speed (seconds for a loop of 10 million additions in Python; for a dict of "
           "200,000 entries built and sorted): " + "; ".join(f"{looped:.2f} and {allocated:.2f} {when}"
                                                          for when, (looped, allocated) in speeds) + ".")
+
 
 if __name__ == "__main__":
     main()
