@@ -423,7 +423,7 @@ class Planner:
         self.archive: Archive | None = None
         self.index: DealIndex | None = None
         self.sets: dict[tuple[str, str], list[Page | StandIn]] = {}  # ("deal" | "party" | "system", name) -> its pages
-        self.records: dict[tuple[str, str], str] = {}  # the record of each set of stand-ins (see record)
+        self.records: dict[tuple[str, str], str] = {}  # the record of each set, once made or read (see record)
         # The output the build made of each page, with its cache key (by the page's id; the output
         # holds the page, so a new page that happens to get a dead one's id is never mistaken for
         # it), and what those keys were computed from (Renderer.key_basis).
@@ -474,11 +474,14 @@ class Planner:
     def record(self) -> dict[str, str]:
         """Each page set as the build cache records it for the next build, by "kind:name": a line
         per page, its URL after 1 if it is indexed, 0 if not (read back by `recorded_sets`). A set
-        of stand-ins is recorded as it was read: 31,000 lines are not formatted again."""
+        is formatted once, when first recorded, and its record kept until it is planned again (a
+        set of stand-ins comes with the record it was read from): serve's rebuilds formatted all
+        31,000 lines each time, 30-50 ms at 10,000 briefs."""
         records = self.records
-        return {f"{kind}:{name}": records[(kind, name)] if (kind, name) in records
-                else "\n".join(f"{page.indexed:d}{page.url}" for page in pages)
-                for (kind, name), pages in self.sets.items()}
+        for name, pages in self.sets.items():
+            if name not in records:
+                records[name] = "\n".join(f"{page.indexed:d}{page.url}" for page in pages)
+        return {f"{kind}:{name}": records[(kind, name)] for kind, name in self.sets}
 
     def _kept(self, page: Page) -> Page:
         """A page listing the whole archive is made afresh on every plan; where it holds the very
