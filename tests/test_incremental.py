@@ -584,18 +584,20 @@ def test_a_build_by_another_process_while_serve_runs_does_not_mislead_serve(proj
     assert_same_as_cold(content, templates, out, tmp_path)
 
 
-def test_the_plan_a_rebuild_records_is_the_plan_a_cold_build_records(dense_archive, tmp_path, monkeypatch):
-    """A command-line rebuild records the page sets it kept as it read them, and those it planned
-    afresh as planned: here a system whose list grows past a page, and so gains a page."""
+@pytest.mark.parametrize("kept", [True, False], ids=["planner kept (serve)", "plan from the cache (command line)"])
+def test_the_plan_a_rebuild_records_is_the_plan_a_cold_build_records(dense_archive, tmp_path, monkeypatch, kept):
+    """A rebuild records the page sets it kept as it last recorded or read them, and those it
+    planned afresh as planned: here a system whose list grows past a page, and so gains a page."""
     content, out, cold = dense_archive, tmp_path / "site", tmp_path / "cold"
     deals = content / "deals"
     system = re.search(r"^system: (.*)$", (deals / "synthetic-00006.md").read_text(), re.M).group(1)
     listed = sum(f"\nsystem: {system}\n" in file.read_text() for file in deals.iterdir())
     monkeypatch.setattr(pages, "PER_PAGE", listed)  # the system's briefs fill its page exactly
-    build(content, out, index=False)
+    cache, planner = (open_cache(out), Planner()) if kept else (None, None)
+    build(content, out, index=False, cache=cache, planner=planner)
     before = open_cache(out).plan[f"system:{system}"]
     replace_line(deals / "synthetic-00005.md", r"^system: .*$", f"system: {system}")
-    build(content, out, index=False)
+    build(content, out, index=False, cache=cache, planner=planner)
     build(content, cold, index=False)
     after = open_cache(out).plan
     assert after[f"system:{system}"] != before  # the test's premise: the set changed
@@ -759,6 +761,21 @@ def test_the_cache_records_each_page_s_links_as_it_lies_in_the_site_and_the_spar
         assert differing, "the spare holds pages the site holds in another version"
         for path in differing:
             assert pickle.loads(cache.spare_links(path)) == extract_links((spare / path).read_bytes()), path
+
+
+def test_the_links_serve_keeps_in_memory_are_the_links_the_cache_file_holds(project):
+    """serve keeps every page's links in memory from one build to the next (updated in place, not
+    read again): after an edit and a deletion they are what a new process reads from the file."""
+    content, templates, out = project
+    cache, planner = open_cache(out), Planner()
+    build(content, out, templates=templates, index=False, cache=cache, planner=planner)
+    assert cache.all_links(), "the links are in memory, as a rebuild that checks many pages reads them"
+    for change in (lambda: edit(content / BRIEF, "system: fixture-sam", "system: fixture-tank"),
+                   lambda: (content / "deals/undated-chile-norway-fixture-tank.md").unlink()):
+        change()
+        build(content, out, templates=templates, index=False, cache=cache, planner=planner)
+        assert cache.all_links() == open_cache(out).all_links()
+    assert "deals/undated-chile-norway-fixture-tank/index.html" not in cache.all_links()
 
 
 def test_a_page_taken_back_from_the_spare_has_its_links_checked(project):
