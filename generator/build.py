@@ -85,7 +85,8 @@ class Written(NamedTuple):
 
 class Output(NamedTuple):
     """A file of the site, with its cache key. (A tuple: a rebuild makes 31,000 of them, and a
-    frozen dataclass takes four times as long to make.)"""
+    frozen dataclass takes four times as long to make.) A page kept from the last build's plan
+    by a command-line rebuild (pages.StandIn) is its own output."""
 
     path: str
     key: str
@@ -278,7 +279,7 @@ def from_spare(kept: dict[str, PageEntry], previous: dict[str, PageEntry]) -> li
     return [path for path, entry in kept.items() if (made := previous.get(path)) is not entry and made != entry]
 
 
-def check_site_links(outputs: list[Output], kept: dict[str, PageEntry], rendered: dict[str, Written],
+def check_site_links(outputs: list[Output | StandIn], kept: dict[str, PageEntry], rendered: dict[str, Written],
                      cache: BuildCache, taken_back: list[str]) -> list:
     """Every broken link of the site, and every page no link leads to. The last build's links all
     resolved: where that is enough, only what changed since is checked (links.check_changed_links).
@@ -326,20 +327,23 @@ def index_into(staging: Staging, out_dir: Path, wanted: bool, current: bool, pag
 
 
 def plan_outputs(pages: list[Page | StandIn], renderer: Renderer, known: dict[int, str], templates: Path,
-                 planner: Planner, keyed: bool = True) -> list[Output]:
+                 planner: Planner, keyed: bool = True) -> list[Output | StandIn]:
     """Every file of the site with its cache key. A page the planner kept from its last plan keeps
     the key it had (the planner forgets them when the templates or site-wide names change); a
-    stand-in has its key. Without `keyed` (a build that keeps no cache), pages get no key: there
+    stand-in is its own output. Without `keyed` (a build that keeps no cache), pages get no key: there
     is nothing to compare one with (at 10,000 briefs, 0.4 s of a cold build, on one core)."""
     names, digests = renderer.names_digest, renderer.template_digests
-    outputs, contexts = [], {}
+    outputs: list[Output | StandIn] = []
+    contexts, last, planner.outputs = {}, planner.outputs, {}
     for page in pages:
-        found = planner.outputs.get(id(page))
+        if type(page) is StandIn:  # its own output
+            outputs.append(page)
+            continue
+        found = last.get(id(page))
         if found is None or found.page is not page:
-            key = page.key if type(page) is StandIn else page_key(page, known, names, digests, contexts) if keyed else ""
-            found = Output(page.path, key, page)
+            found = Output(page.path, page_key(page, known, names, digests, contexts) if keyed else "", page)
         outputs.append(found)
-    planner.outputs = {id(o.page): o for o in outputs}
+        planner.outputs[id(page)] = found
     for path, data in static_files(templates / "static").items():
         outputs.append(Output(path, hashlib.sha256(data).hexdigest(), data=data))
     return outputs
@@ -379,7 +383,7 @@ def recorded_plan(planner: Planner, key_basis: str) -> tuple[str, dict[str, SetE
     return key_basis, {name: SetEntry(pages) for name, pages in planner.record().items()}
 
 
-def same_keys(outputs: list[Output], previous: dict[str, PageEntry]) -> bool:
+def same_keys(outputs: list[Output | StandIn], previous: dict[str, PageEntry]) -> bool:
     """Whether the last build made exactly these files with these keys."""
     if len(outputs) != len(previous) - (INDEX_FOLDER in previous):
         return False
@@ -392,7 +396,7 @@ def unchanged(output: Output, previous: PageEntry | None, site: str) -> bool:
     return previous is not None and previous.key == output.key and as_recorded(site, output.path, previous)
 
 
-def reuse_unchanged(staging: Staging, outputs: list[Output], cache: BuildCache, previous_dir: Path,
+def reuse_unchanged(staging: Staging, outputs: list[Output | StandIn], cache: BuildCache, previous_dir: Path,
                     commit: bool) -> dict[str, PageEntry]:
     """The files this build need not render, with their cache entries: those the reused spare
     already holds, and those the previous site holds as wanted, hard-linked into the staging
@@ -468,7 +472,7 @@ def unchanged_site(cache: BuildCache, clock: Stopwatch) -> BuildResult:
 
 def plan_site(archive: Archive, known: dict[int, str], file_entries: dict[str, FileEntry], cache: BuildCache,
               templates: Path, planner: Planner, caching: bool, last_exports: dict[str, LastExport],
-              jobs: int | None) -> tuple[Renderer, list[Output], list[str] | None]:
+              jobs: int | None) -> tuple[Renderer, list[Output | StandIn], list[str] | None]:
     """The renderer and every file of the site, planned afresh where the last plan (the
     planner's, or else the cache's) does not stand.
 
@@ -479,7 +483,7 @@ def plan_site(archive: Archive, known: dict[int, str], file_entries: dict[str, F
     COMPILED.add_marshalled(cache.compiled)
     renderer = Renderer(templates, site_context(archive), known, cache.calls if caching else None)
     last = last_plan(cache, file_entries) if planner.archive is None else None
-    outputs: list[Output] = []
+    outputs: list[Output | StandIn] = []
 
     def plan() -> None:
         outputs.extend(plan_outputs(planner.plan(archive, renderer.key_basis, last), renderer, known, templates,

@@ -29,6 +29,7 @@ from generator.errors import BuildError
 if TYPE_CHECKING:
     from generator.build import Output
     from generator.cache import PageEntry
+    from generator.pages import StandIn
 
 WRITE_BUFFER = 1 << 20  # bytes, for a file written in pieces (Staging.write)
 
@@ -115,7 +116,7 @@ class Staging:
             self.present, self._made = listing if listing is not None else walk(self.folder)
             self._listing = None
 
-    def holding(self, files: Iterable[Output]) -> dict[str, PageEntry]:
+    def holding(self, files: Iterable[Output | StandIn]) -> dict[str, PageEntry]:
         """The files that the staging folder (a reused spare, or a copy of the site) already has
         as their keys make them, with their entries."""
         self._listed()

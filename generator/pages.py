@@ -389,12 +389,19 @@ def listing_pages(archive: Archive) -> list[Page]:
 class StandIn(NamedTuple):
     """A page of the last build that no change since has touched, as the build cache recorded it:
     where it goes, whether it is indexed, and its key, but not its context. Its file is kept from
-    the last build; were it to need rendering, the build plans again in full (build.py)."""
+    the last build; were it to need rendering, the build plans again in full (build.py).
+
+    It is also its own output (build.Output: the path and key, and itself as the page): a
+    command-line rebuild keeps 31,000 of them, and making an Output of each took 0.05-0.07 s."""
 
     url: str
     path: str
     indexed: bool
     key: str
+
+    @property
+    def page(self) -> StandIn:
+        return self
 
 
 @dataclass(frozen=True)
