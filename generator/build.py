@@ -330,8 +330,8 @@ def plan_outputs(pages: list[Page | StandIn], renderer: Renderer, known: dict[in
                  planner: Planner, keyed: bool = True) -> list[Output | StandIn]:
     """Every file of the site with its cache key. A page the planner kept from its last plan keeps
     the key it had (the planner forgets them when the templates or site-wide names change); a
-    stand-in is its own output. Without `keyed` (a build that keeps no cache), pages get no key: there
-    is nothing to compare one with (at 10,000 briefs, 0.4 s of a cold build, on one core)."""
+    stand-in is its own output. Without `keyed` (a build that keeps no cache), pages get no key:
+    there is nothing to compare one with (at 10,000 briefs, 0.4 s of a cold build, on one core)."""
     names, digests = renderer.names_digest, renderer.template_digests
     outputs: list[Output | StandIn] = []
     contexts, last, planner.outputs = {}, planner.outputs, {}
