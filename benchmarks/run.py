@@ -77,12 +77,12 @@ def speed_now() -> tuple[float, float]:
     return looped, allocated
 
 
-def run_build(content: Path, out: Path, *flags: str) -> Timing:
-    """One build in its own process."""
+def run_build(content: Path, out: Path, *flags: str, root: Path = ROOT) -> Timing:
+    """One build in its own process, by the generator in `root` (a checkout)."""
     settle(out)
     command = [sys.executable, "-m", "generator", "build", "--content", str(content), "--out", str(out), *flags]
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:

@@ -61,3 +61,46 @@ def test_the_benchmark_s_changes_are_an_editor_s_and_leave_the_archive_as_they_f
     assert all(count > 0 for count in rendered.values()), rendered
     restore_briefs(content)
     assert sorted(file.name for file in (content / "deals").iterdir()) == briefs
+
+
+def git(*arguments: str, cwd: Path = ROOT) -> str:
+    return subprocess.run(["git", *arguments], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_a_version_to_compare_is_a_worktree_of_its_revision_removed_after(tmp_path: Path):
+    from benchmarks.compare import checkout
+    with checkout("HEAD", tmp_path / "version") as root:
+        assert root == tmp_path / "version"
+        assert git("rev-parse", "HEAD", cwd=root) == git("rev-parse", "HEAD")
+        assert (root / "generator" / "build.py").is_file()
+    assert not (tmp_path / "version").exists()
+    with checkout(None, tmp_path / "unused") as root:
+        assert root == ROOT and not (tmp_path / "unused").exists()
+
+
+def test_the_comparison_times_each_change_for_both_versions_and_leaves_no_worktree():
+    worktrees = git("worktree", "list")
+    result = subprocess.run([sys.executable, "-m", "benchmarks.compare", "HEAD", "--size", "30", "--rounds", "2"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert f"A: {git('log', '-1', '--format=%h %s')}" in lines and "B: the working tree" in lines
+    rows = [line.split(" | ") for line in lines if line.startswith("| one brief ")]
+    assert [row[0] for row in rows] == ["| one brief edited", "| one brief added", "| one brief deleted"]
+    for row in rows:
+        first, second, difference = map(float, row[1:4])
+        assert first > 0 and second > 0 and abs(second - first - difference) < 0.011, row
+    rounds = [line for line in lines if ", A / B by round: " in line]
+    assert len(rounds) == 3 and all(line.count(" / ") == 3 for line in rounds), rounds
+    assert git("worktree", "list") == worktrees
+
+
+def test_a_timed_build_runs_the_generator_of_the_checkout_it_is_given(tmp_path: Path):
+    """What lets two versions be compared: the build is the named checkout's, not this one's."""
+    from benchmarks.run import run_build
+    stub = tmp_path / "checkout" / "generator"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text("")
+    (stub / "__main__.py").write_text("import pathlib, sys; pathlib.Path(sys.argv[sys.argv.index('--out') + 1]).write_text('stub')")
+    timing = run_build(tmp_path / "content", tmp_path / "out", "--no-index", root=tmp_path / "checkout")
+    assert (tmp_path / "out").read_text() == "stub" and timing.seconds > 0
