@@ -10,14 +10,18 @@ revision is named) and builds its own copy of the archive into its own site, eac
 separate process timed from the outside (run.run_build). After an untimed cold build and a
 first rebuild, every round makes each of the benchmark's changes (run.CHANGES) to both copies and
 rebuilds both, the order swapped from one round to the next; the briefs added and deleted are
-restored, and rebuilt, at the end of the round. Reports, for each change, the median wall and
-CPU time of each version and the difference, and each round's pair.
+restored, and rebuilt, at the end of the round. Before each build the file system is synced, so
+that no build runs while the last one's files are still being written out. Reports, for each
+change, the median wall and CPU time of each version, the difference, in how many rounds B was
+faster, and each round's pair. Compare a version with itself first to see what differences the
+machine makes alone (benchmarks/README.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import os
 import shutil
 import statistics
 import subprocess
@@ -68,6 +72,7 @@ def compare(roots: tuple[Path, Path], size: int, rounds: int, folder: Path) -> d
             timings: dict[int, Timing] = {}
             for side in order:
                 change(contents[side], run)
+                os.sync()  # nothing the last build wrote is still being written out while this one runs
                 timings[side] = run_build(contents[side], sites[side], "--no-index", root=roots[side])
             if timed and run:
                 pairs.setdefault(f"one brief {name}", []).append((timings[0], timings[1]))
@@ -75,11 +80,14 @@ def compare(roots: tuple[Path, Path], size: int, rounds: int, folder: Path) -> d
 
 
 def report(pairs: dict[str, list[tuple[Timing, Timing]]], names: tuple[str, str]) -> str:
-    lines = ["| rebuild | A, median s | B, median s | B - A, s | A, CPU-s | B, CPU-s |", "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| rebuild | A, median s | B, median s | B - A, s | rounds B was faster | A, CPU-s | B, CPU-s |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for change, found in pairs.items():
         wall = [statistics.median(pair[side].seconds for pair in found) for side in (0, 1)]
         cpu = [statistics.median(pair[side].user + pair[side].system for pair in found) for side in (0, 1)]
-        lines.append(f"| {change} | {wall[0]:.2f} | {wall[1]:.2f} | {wall[1] - wall[0]:+.2f} | {cpu[0]:.2f} | {cpu[1]:.2f} |")
+        faster = sum(b.seconds < a.seconds for a, b in found)
+        lines.append(f"| {change} | {wall[0]:.2f} | {wall[1]:.2f} | {wall[1] - wall[0]:+.2f} | {faster} of {len(found)} "
+                     f"| {cpu[0]:.2f} | {cpu[1]:.2f} |")
     lines.append("")
     lines += [f"{change}, A / B by round: " + ", ".join(f"{a.seconds:.2f} / {b.seconds:.2f}" for a, b in found)
               for change, found in pairs.items()]

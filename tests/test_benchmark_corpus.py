@@ -90,6 +90,7 @@ def test_the_comparison_times_each_change_for_both_versions_and_leaves_no_worktr
     for row in rows:
         first, second, difference = map(float, row[1:4])
         assert first > 0 and second > 0 and abs(second - first - difference) < 0.011, row
+        assert row[4] in ("0 of 2", "1 of 2", "2 of 2"), row
     rounds = [line for line in lines if ", A / B by round: " in line]
     assert len(rounds) == 3 and all(line.count(" / ") == 3 for line in rounds), rounds
     assert git("worktree", "list") == worktrees
