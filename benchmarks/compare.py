@@ -33,6 +33,10 @@ from typing import Iterator
 from benchmarks.corpus import write_corpus
 from benchmarks.run import CHANGES, ROOT, Timing, restore_briefs, run_build, speed_now
 
+# A round: the benchmark's changes, then the briefs added and deleted taken back (untimed), so that
+# every round starts from the archive the first began with.
+ROUND = CHANGES + [("", lambda content, run: restore_briefs(content), False)]
+
 
 @contextmanager
 def checkout(revision: str | None, folder: Path) -> Iterator[Path]:
@@ -41,7 +45,10 @@ def checkout(revision: str | None, folder: Path) -> Iterator[Path]:
         yield ROOT
         return
     git = ["git", "-C", str(ROOT)]
-    subprocess.run([*git, "worktree", "add", "--detach", "--quiet", str(folder), revision], check=True)
+    added = subprocess.run([*git, "worktree", "add", "--detach", "--quiet", str(folder), revision],
+                           capture_output=True, text=True)
+    if added.returncode != 0:
+        raise SystemExit(f"could not check out {revision}: {added.stderr.strip()}")
     try:
         yield folder
     finally:
@@ -68,7 +75,7 @@ def compare(roots: tuple[Path, Path], size: int, rounds: int, folder: Path) -> d
     pairs: dict[str, list[tuple[Timing, Timing]]] = {}
     for run in range(rounds + 1):  # round 0 is untimed: the first rebuilds make each site's spare
         order = (0, 1) if run % 2 else (1, 0)
-        for name, change, timed in CHANGES + [("", lambda content, run: restore_briefs(content), False)]:
+        for name, change, timed in ROUND:
             timings: dict[int, Timing] = {}
             for side in order:
                 change(contents[side], run)
