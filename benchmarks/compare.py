@@ -10,8 +10,8 @@ revision is named) and builds its own copy of the archive into its own site, eac
 separate process timed from the outside (run.run_build). After an untimed cold build and a
 first rebuild, every round makes each of the benchmark's changes (run.CHANGES) to both copies and
 rebuilds both, the order swapped from one round to the next; the briefs added and deleted are
-restored, and rebuilt, at the end of the round. Before each build the file system is synced, so
-that no build runs while the last one's files are still being written out. Reports, for each
+restored, and rebuilt, at the end of the round. Before each build the file system is synced:
+no build runs while the last one's files are still being written out. Reports, for each
 change, the median wall and CPU time of each version, the difference, in how many rounds B was
 faster, and each round's pair. Compare a version with itself first to see what differences the
 machine makes alone (benchmarks/README.md).
