@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Iterator
 
 from benchmarks.corpus import write_corpus
-from benchmarks.run import CHANGES, ROOT, Timing, restore_briefs, run_build, speed_now
+from benchmarks.run import CHANGES, ROOT, Timing, restore_briefs, run_build, speed_line, speed_now
 
 # A round: the benchmark's changes, then the briefs added and deleted taken back (untimed), so that
 # every round starts from the archive the first began with.
@@ -119,8 +119,7 @@ def main() -> None:
     print(f"{args.size:,} briefs, {args.rounds} rounds, each change rebuilt by A and B in turn (the order swapped "
           f"every round), output on disk.\n")
     print(report(pairs, tuple(map(label, revisions))))
-    print(f"\nThe machine's speed (a loop of 10 million additions; a dict of 200,000 entries built and sorted): "
-          f"{before[0]:.2f} and {before[1]:.2f} s before, {after[0]:.2f} and {after[1]:.2f} s after.")
+    print("\n" + speed_line([("before", before), ("after", after)]))
 
 
 if __name__ == "__main__":

@@ -77,6 +77,13 @@ def speed_now() -> tuple[float, float]:
     return looped, allocated
 
 
+def speed_line(speeds: list[tuple[str, tuple[float, float]]]) -> str:
+    """The machine's speed (speed_now) at each moment named, as the benchmarks print it."""
+    return ("The machine's speed (seconds for a loop of 10 million additions in Python; for a dict of 200,000 "
+            "entries built and sorted): " + "; ".join(f"{looped:.2f} and {allocated:.2f} {when}"
+                                                     for when, (looped, allocated) in speeds) + ".")
+
+
 def run_build(content: Path, out: Path, *flags: str, root: Path = ROOT) -> Timing:
     """One build in its own process, by the generator in `root` (a checkout)."""
     settle(out)
@@ -215,9 +222,7 @@ def main() -> None:
                                      in zip(results["cold build with Pagefind"], results["cold build, no index"][:3]))
             print(f"| {size:,} | Pagefind's share of a cold build | {seconds:.2f} | {user:.2f} + {system:.2f} | |", flush=True)
             speeds.append((f"after {size:,} briefs", speed_now()))
-    print("\nThe machine's speed (seconds for a loop of 10 million additions in Python; for a dict of "
-          "200,000 entries built and sorted): " + "; ".join(f"{looped:.2f} and {allocated:.2f} {when}"
-                                                         for when, (looped, allocated) in speeds) + ".")
+    print("\n" + speed_line(speeds))
 
 
 if __name__ == "__main__":

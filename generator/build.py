@@ -390,7 +390,7 @@ def same_keys(outputs: list[Output | StandIn], previous: dict[str, PageEntry]) -
     return all((entry := previous.get(o.path)) is not None and entry.key == o.key for o in outputs)
 
 
-def unchanged(output: Output, previous: PageEntry | None, site: str) -> bool:
+def unchanged(output: Output | StandIn, previous: PageEntry | None, site: str) -> bool:
     """Whether the previous site (`site`, its folder ending in a separator) holds this file as
     this build would make it (and untouched)."""
     return previous is not None and previous.key == output.key and as_recorded(site, output.path, previous)

@@ -105,3 +105,14 @@ def test_a_timed_build_runs_the_generator_of_the_checkout_it_is_given(tmp_path: 
     (stub / "__main__.py").write_text("import pathlib, sys; pathlib.Path(sys.argv[sys.argv.index('--out') + 1]).write_text('stub')")
     timing = run_build(tmp_path / "content", tmp_path / "out", "--no-index", root=tmp_path / "checkout")
     assert (tmp_path / "out").read_text() == "stub" and timing.seconds > 0
+
+
+def test_the_comparison_reports_medians_their_difference_and_the_rounds_each_version_won():
+    from benchmarks.compare import report
+    from benchmarks.run import Timing
+    pair = lambda a, b: (Timing(a, a, 0.1, 50), Timing(b, b, 0.1, 50))
+    text = report({"one brief edited": [pair(1.0, 0.8), pair(1.2, 1.3), pair(1.1, 0.9)]}, ("old", "new"))
+    row = next(line for line in text.splitlines() if line.startswith("| one brief edited"))
+    assert row == "| one brief edited | 1.10 | 0.90 | -0.20 | 2 of 3 | 1.20 | 1.00 |"
+    assert "one brief edited, A / B by round: 1.00 / 0.80, 1.20 / 1.30, 1.10 / 0.90" in text
+    assert text.startswith("A: old\nB: new\n")
