@@ -11,12 +11,15 @@ import pickle
 import re
 import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import jinja2
 import pytest
+import yaml
 
 from benchmarks import corpus
+from benchmarks.run import edit_brief
 from generator.build import TEMPLATES, build, cache_path, check, load_archive, load_checked, open_cache, plan_outputs, shown_files
 from generator import keys, output, pages, parallel, render
 from generator.links import extract_links
@@ -140,6 +143,63 @@ def test_files_rewritten_with_one_change_are_built_as_usual(project, tmp_path, c
     else:
         assert result.rendered > 0
         assert_same_as_cold(content, templates, out, tmp_path)
+
+
+WORKFLOW = Path(__file__).parents[1] / ".github" / "workflows" / "checks.yml"
+
+
+def kept_by_ci() -> list[str]:
+    """What CI keeps from one run to the next: the `path` of the workflow's actions/cache step."""
+    steps = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["test"]["steps"]
+    return next(step for step in steps if step.get("uses", "").startswith("actions/cache@"))["with"]["path"].split()
+
+
+def fresh_checkout(content: Path, folder: Path) -> Path:
+    """The content and the templates as a new clone has them: the same bytes, every mtime new."""
+    shutil.copytree(content, folder / "content", copy_function=shutil.copyfile)
+    shutil.copytree(TEMPLATES, folder / "templates", copy_function=shutil.copyfile)
+    return folder
+
+
+def carry(paths: list[str], source: Path, target: Path, keep_mtimes: bool) -> None:
+    """Restore what one checkout kept into another: through `tar --posix`, as actions/cache keeps
+    it (mtimes to the nanosecond, hard links as links), or by a copy that keeps no mtime."""
+    present = [path for path in paths if (source / path).exists()]
+    if keep_mtimes:
+        archive = target.parent / f"{target.name}.tar"
+        subprocess.run(["tar", "--posix", "-cf", archive, "-C", source, *present], check=True)
+        subprocess.run(["tar", "-xf", archive, "-C", target], check=True)
+        return
+    for path in present:
+        if (source / path).is_dir():
+            shutil.copytree(source / path, target / path, copy_function=shutil.copyfile)
+        else:
+            shutil.copyfile(source / path, target / path)
+
+
+@pytest.mark.parametrize("builds, keep_mtimes", [(1, True), (2, True), (2, False)],
+                         ids=["a cold build, as CI keeps it", "a rebuild and its spare, as CI keeps them",
+                              "a rebuild copied without mtimes"])
+def test_a_build_carried_to_a_fresh_clone_elsewhere_redoes_only_what_changed(tmp_path, monkeypatch, builds, keep_mtimes):
+    """CI keeps the build cache, the site and its spare between runs (.github/workflows), and each
+    run is a fresh clone, maybe at another path, with every mtime new. Carried there with their
+    mtimes, the build checks only the brief that changed and renders only what it touches; copied
+    without them, the site's files are not as the cache recorded them, so every one is rendered
+    again (the checked content is still taken from the cache). Either way, a cold build's bytes."""
+    synthetic = corpus.write_corpus(tmp_path / "archive", 30)
+    first = fresh_checkout(synthetic, tmp_path / "first")
+    for run in range(builds):  # the second makes the spare
+        edit_brief(first / "content", run)
+        build(first / "content", first / "site", templates=first / "templates", index=False)
+    second = fresh_checkout(first / "content", tmp_path / "elsewhere" / "second")
+    edit_brief(second / "content", 2, "synthetic-00004")
+    carry(kept_by_ci(), first, second, keep_mtimes)
+    checked = []
+    monkeypatch.setattr("generator.build.check_file", lambda listed, data=None: checked.append(listed.path) or check_file(listed, data))
+    result = build(second / "content", second / "site", templates=second / "templates", index=False)
+    assert checked == ["content/deals/synthetic-00004.md"]
+    assert 0 < result.rendered < result.files / 4 if keep_mtimes else result.rendered == result.files
+    assert_same_as_cold(second / "content", second / "templates", second / "site", tmp_path)
 
 
 def test_a_brief_saved_while_it_is_checked_is_never_cached_with_another_version_s_digest(project, monkeypatch):
