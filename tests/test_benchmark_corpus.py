@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks import floor
 from benchmarks.corpus import write_corpus
 from benchmarks.run import CHANGES, edit_brief, restore_briefs
 from generator.build import build, check, load_archive
@@ -116,3 +117,33 @@ def test_the_comparison_reports_medians_their_difference_and_the_rounds_each_ver
     assert row == "| one brief edited | 1.10 | 0.90 | -0.20 | 2 of 3 | 1.20 | 1.00 |"
     assert "one brief edited, A / B by round: 1.00 / 0.80, 1.20 / 1.30, 1.10 / 0.90" in text
     assert text.startswith("A: old\nB: new\n")
+
+
+def test_the_floor_times_every_library_call_of_a_cold_build_once(tmp_path: Path):
+    """One measured run (in its own process): each library's calls counted once per item, every
+    file of the site written through the timed call, and the time inside them less than the
+    build's."""
+    content, out = write_corpus(tmp_path / "archive", 12), tmp_path / "site"
+    parts = floor.measured(content, out)
+    files = [path for path in out.rglob("*") if path.is_file()]
+    assert parts["build"]["calls"] == parts["files"]["calls"] == len(files)
+    assert parts["markdown"]["calls"] == len([*content.glob("deals/*.md"), *content.glob("systems/*.yaml")])
+    templated = [path for path in files if path.suffix in (".html", ".xml") or path.name == "robots.txt"]
+    assert parts["jinja2"]["calls"] == len(templated) - 1  # pages, feeds, robots.txt; code writes the sitemap
+    assert parts["yaml"]["calls"] == len([path for path in content.rglob("*") if path.suffix in (".md", ".yaml")])
+    assert all(parts[name]["cpu"] > 0 for name in (*floor.CALLS, "yaml"))
+    assert sum(parts[name]["cpu"] for name in floor.CALLS) < parts["build"]["cpu"]
+
+
+def test_the_floor_report_sums_the_libraries_and_sets_them_against_the_target():
+    def run(build: float, jinja2: float, markdown: float, files: float, yaml: float) -> dict:
+        return {"build": {"calls": 100, "cpu": build}, "jinja2": {"calls": 40, "cpu": jinja2},
+                "markdown": {"calls": 30, "cpu": markdown}, "files": {"calls": 100, "cpu": files},
+                "yaml": {"calls": 31, "cpu": yaml}}
+
+    *rows, blank, said = floor.report(10000, [run(40, 10, 5, 4, 3), run(50, 12, 6, 5, 3), run(44, 11, 5.5, 4.5, 3)])
+    assert blank == "" and rows[0] == "| 10,000 | the whole cold build, in one process | 100 files | 44.00 | 100% |"
+    assert rows[1].endswith("| 40 | 11.00 | 25% |") and rows[-1].endswith("| | 24.00 | 55% |")  # 11 + 5.5 + 4.5 + 3
+    assert said == ("At 10,000 briefs the libraries' and the disk's own work took 24.0 CPU-seconds, 12.0 s on two "
+                    "perfectly shared cores before any code of ours runs; the rest of the build took 20.0. "
+                    "The target, 12 s on two cores, allows 24.")
