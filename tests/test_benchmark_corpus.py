@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmarks import floor
 from benchmarks.corpus import write_corpus
 from benchmarks.run import CHANGES, edit_brief, restore_briefs
@@ -141,9 +143,23 @@ def test_the_floor_report_sums_the_libraries_and_sets_them_against_the_target():
                 "markdown": {"calls": 30, "cpu": markdown}, "files": {"calls": 100, "cpu": files},
                 "yaml": {"calls": 31, "cpu": yaml}}
 
-    *rows, blank, said = floor.report(10000, [run(40, 10, 5, 4, 3), run(50, 12, 6, 5, 3), run(44, 11, 5.5, 4.5, 3)])
+    runs = [run(40, 10, 5, 4, 3), run(50, 12, 6, 5, 3), run(44, 11, 5.5, 4.5, 3)]
+    *rows, blank, said = floor.report(10000, runs, cores=1.6, both=[30.5, 29.0, 31.0])
     assert blank == "" and rows[0] == "| 10,000 | the whole cold build, in one process | 100 files | 44.00 | 100% |"
     assert rows[1].endswith("| 40 | 11.00 | 25% |") and rows[-1].endswith("| | 24.00 | 55% |")  # 11 + 5.5 + 4.5 + 3
     assert said == ("At 10,000 briefs the libraries' and the disk's own work took 24.0 CPU-seconds, 12.0 s on two "
                     "perfectly shared cores before any code of ours runs; the rest of the build took 20.0. "
-                    "The target, 12 s on two cores, allows 24.")
+                    "This machine's two cores did 1.60 times the work of one: at that, the libraries' work takes "
+                    "15.0 s, and the whole build's 27.5 s; on both cores the build took 30.5 s. The target is 12 s.")
+
+
+def test_two_cores_do_the_work_of_two_loops_in_the_time_the_slower_of_a_pair_took():
+    # One loop alone in 1.0 s (the median of three); two at once, the slower done in 1.25 s (the
+    # median of the pairs' slower): two loops' work in 1.25 s, 1.6 times one core's.
+    assert floor.throughput([1.1, 1.0, 0.9], [[1.2, 1.25], [1.2, 1.0], [1.4, 1.1]]) == pytest.approx(1.6)
+    assert floor.throughput([1.0], [[1.0, 1.0]]) == pytest.approx(2.0)  # two cores as good as two
+
+
+def test_the_machine_runs_the_loop_alone_and_two_copies_at_once():
+    alone, pair = floor.loops(1, additions=100_000), floor.loops(2, additions=100_000)
+    assert len(alone) == 1 and len(pair) == 2 and all(seconds > 0 for seconds in (*alone, *pair))
