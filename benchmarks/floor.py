@@ -106,28 +106,9 @@ def measured(content: Path, out: Path) -> dict[str, dict[str, float]]:
     return json.loads(done.stdout)
 
 
-def loops(copies: int, additions: int = 20_000_000) -> list[float]:
-    """The seconds each of `copies` processes, started together, took for a loop of `additions`."""
-    loop = f"import time\nt, s = time.perf_counter(), 0\nfor n in range({additions}): s += n\nprint(time.perf_counter() - t)"
-    started = [subprocess.Popen([sys.executable, "-c", loop], stdout=subprocess.PIPE, text=True) for _ in range(copies)]
-    return [float(process.communicate()[0]) for process in started]
-
-
-def two_cores(rounds: int = 3) -> float:
-    """How many times one core's work the two cores do at once, from `rounds` of the loop alone
-    and two at once."""
-    return throughput([loops(1)[0] for _ in range(rounds)], [loops(2) for _ in range(rounds)])
-
-
-def throughput(alone: list[float], together: list[list[float]]) -> float:
-    """Two processes each doing the work one did `alone` in its median time, finished when the
-    slower one of each pair `together` is done: the work of two loops in that time."""
-    return 2 * statistics.median(alone) / statistics.median(max(pair) for pair in together)
-
-
 def report(size: int, runs: list[dict[str, dict[str, float]]], cores: float, both: list[float]) -> list[str]:
     """The table's rows for one size, and the sentence that sets the floor against the target:
-    `cores` is how many times one core's work the two cores do together (two_cores), `both` the
+    `cores` is how many times one core's work the two cores do together (run.two_cores), `both` the
     seconds the build took on both cores."""
     def median(part: str, field: str) -> float:
         return statistics.median(run[part][field] for run in runs)
@@ -163,7 +144,6 @@ def main() -> None:
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"one process (--jobs 1), no cache, no index, output on disk; medians of {args.runs} runs.\n")
     speeds = [("at the start", speed_now())]
-    cores = two_cores()
     sentences = []
     print("| briefs | spent in | items | CPU-seconds, user + system | share of the build |\n|---:|---|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="archive-floor-") as folder:
@@ -174,14 +154,11 @@ def main() -> None:
             runs = [measured(content, Path(folder) / f"site-{size}-{run}") for run in range(args.runs)]
             both = [run_build(content, Path(folder) / f"both-{size}-{run}", "--no-cache", "--no-index").seconds
                     for run in range(args.runs)]
-            *rows, _, said = report(size, runs, cores, both)
+            *rows, _, said = report(size, runs, speeds[-1][1][2], both)  # the cores' rate just before
             print("\n".join(rows), flush=True)
             sentences.append(said)
             speeds.append((f"after {size:,} briefs", speed_now()))
-    cores_after = two_cores()
-    print("\n" + "\n".join(sentences) + "\n\n" + speed_line(speeds)
-          + f"\nTwo cores did {cores:.2f} times the work of one at the start, {cores_after:.2f} at the end "
-            "(a loop of pure Python, alone and two copies at once; medians of three).")
+    print("\n" + "\n".join(sentences) + "\n\n" + speed_line(speeds))
 
 
 if __name__ == "__main__":

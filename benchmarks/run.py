@@ -68,20 +68,41 @@ def machine_speed() -> tuple[float, float]:
     return looped, time.perf_counter() - started
 
 
-def speed_now() -> tuple[float, float]:
-    """machine_speed, in a process of its own: a child's peak memory counts its parent's at the
-    fork, and this one's dict would leave the parent tens of MiB larger for every build after."""
+def loops(copies: int, additions: int = 10_000_000) -> list[float]:
+    """The seconds each of `copies` processes, started together, took for a loop of `additions`."""
+    loop = f"import time\nt, s = time.perf_counter(), 0\nfor n in range({additions}): s += n\nprint(time.perf_counter() - t)"
+    started = [subprocess.Popen([sys.executable, "-c", loop], stdout=subprocess.PIPE, text=True) for _ in range(copies)]
+    return [float(process.communicate()[0]) for process in started]
+
+
+def throughput(alone: list[float], together: list[list[float]]) -> float:
+    """Two processes each doing the work one did `alone` in its median time, finished when the
+    slower one of each pair `together` is done: the work of two loops in that time, in loops."""
+    return 2 * statistics.median(alone) / statistics.median(max(pair) for pair in together)
+
+
+def two_cores(rounds: int = 3) -> float:
+    """How many times one core's work the two cores do at once (not twice, on a shared machine):
+    a loop alone and two copies at once, `rounds` times each."""
+    return throughput([loops(1)[0] for _ in range(rounds)], [loops(2) for _ in range(rounds)])
+
+
+def speed_now() -> tuple[float, float, float]:
+    """machine_speed, in a process of its own (a child's peak memory counts its parent's at the
+    fork, and this one's dict would leave the parent tens of MiB larger for every build after),
+    and two_cores."""
     found = subprocess.run([sys.executable, "-c", "from benchmarks.run import machine_speed; print(*machine_speed())"],
                            cwd=ROOT, capture_output=True, text=True, check=True)
     looped, allocated = map(float, found.stdout.split())
-    return looped, allocated
+    return looped, allocated, two_cores()
 
 
-def speed_line(speeds: list[tuple[str, tuple[float, float]]]) -> str:
+def speed_line(speeds: list[tuple[str, tuple[float, float, float]]]) -> str:
     """The machine's speed (speed_now) at each moment named, as the benchmarks print it."""
     return ("The machine's speed (seconds for a loop of 10 million additions in Python; for a dict of 200,000 "
-            "entries built and sorted): " + "; ".join(f"{looped:.2f} and {allocated:.2f} {when}"
-                                                     for when, (looped, allocated) in speeds) + ".")
+            "entries built and sorted; how many times one core's work two cores did, the loop alone and two "
+            "at once): " + "; ".join(f"{looped:.2f}, {allocated:.2f} and {cores:.2f} {when}"
+                                     for when, (looped, allocated, cores) in speeds) + ".")
 
 
 def run_build(content: Path, out: Path, *flags: str, root: Path = ROOT) -> Timing:

@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks import floor
 from benchmarks.corpus import write_corpus
-from benchmarks.run import CHANGES, edit_brief, restore_briefs
+from benchmarks.run import CHANGES, edit_brief, loops, restore_briefs, throughput
 from generator.build import build, check, load_archive
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,10 +156,16 @@ def test_the_floor_report_sums_the_libraries_and_sets_them_against_the_target():
 def test_two_cores_do_the_work_of_two_loops_in_the_time_the_slower_of_a_pair_took():
     # One loop alone in 1.0 s (the median of three); two at once, the slower done in 1.25 s (the
     # median of the pairs' slower): two loops' work in 1.25 s, 1.6 times one core's.
-    assert floor.throughput([1.1, 1.0, 0.9], [[1.2, 1.25], [1.2, 1.0], [1.4, 1.1]]) == pytest.approx(1.6)
-    assert floor.throughput([1.0], [[1.0, 1.0]]) == pytest.approx(2.0)  # two cores as good as two
+    assert throughput([1.1, 1.0, 0.9], [[1.2, 1.25], [1.2, 1.0], [1.4, 1.1]]) == pytest.approx(1.6)
+    assert throughput([1.0], [[1.0, 1.0]]) == pytest.approx(2.0)  # two cores as good as two
+
+
+def test_the_machine_s_speed_line_gives_each_moment_its_three_figures():
+    from benchmarks.run import speed_line
+    assert speed_line([("at the start", (0.5, 0.81, 1.754)), ("after 30 briefs", (0.6, 0.9, 1.5))]).endswith(
+        "two at once): 0.50, 0.81 and 1.75 at the start; 0.60, 0.90 and 1.50 after 30 briefs.")
 
 
 def test_the_machine_runs_the_loop_alone_and_two_copies_at_once():
-    alone, pair = floor.loops(1, additions=100_000), floor.loops(2, additions=100_000)
+    alone, pair = loops(1, additions=100_000), loops(2, additions=100_000)
     assert len(alone) == 1 and len(pair) == 2 and all(seconds > 0 for seconds in (*alone, *pair))
