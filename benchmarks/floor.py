@@ -108,7 +108,7 @@ def measured(content: Path, out: Path) -> dict[str, dict[str, float]]:
 
 def report(size: int, runs: list[dict[str, dict[str, float]]], cores: float, both: list[float]) -> list[str]:
     """The table's rows for one size, and the sentence that sets the floor against the target:
-    `cores` is how many times one core's work the two cores do together (run.two_cores), `both` the
+    `cores` is how many times one core's work the two cores do together (run.speed_now), `both` the
     seconds the build took on both cores."""
     def median(part: str, field: str) -> float:
         return statistics.median(run[part][field] for run in runs)
@@ -121,9 +121,8 @@ def report(size: int, runs: list[dict[str, dict[str, float]]], cores: float, bot
         floor += cpu
         rows.append(f"| {size:,} | {label} | {median(part, 'calls'):,.0f} | {cpu:.2f} | {cpu / whole:.0%} |")
     rows.append(f"| {size:,} | the libraries and the disk together | | {floor:.2f} | {floor / whole:.0%} |")
-    said = (f"At {size:,} briefs the libraries' and the disk's own work took {floor:.1f} CPU-seconds, "
-            f"{floor / 2:.1f} s on two perfectly shared cores before any code of ours runs; the rest of the "
-            f"build took {whole - floor:.1f}. This machine's two cores did {cores:.2f} times the work of one: "
+    said = (f"At {size:,} briefs the libraries' and the disk's own work took {floor:.1f} CPU-seconds, the rest "
+            f"of the build {whole - floor:.1f}. This machine's two cores did {cores:.2f} times the work of one: "
             f"at that, the libraries' work takes {floor / cores:.1f} s, and the whole build's {whole / cores:.1f} s; "
             f"on both cores the build took {statistics.median(both):.1f} s.")
     if size in TARGETS:

@@ -53,19 +53,14 @@ class Timing(NamedTuple):
     memory: float  # peak resident size, MiB
 
 
-def machine_speed() -> tuple[float, float]:
-    """Seconds for one core to run two fixed pieces of Python: a loop of 10 million additions,
-    which stays in the processor's caches, and a dict of 200,000 entries built and sorted, which
-    does not. On a shared machine both vary by the hour, and every figure with them (a dict five
-    times this size took from 4.6 to 7 s within one hour)."""
-    started, total = time.perf_counter(), 0
-    for number in range(10_000_000):
-        total += number
-    looped = time.perf_counter() - started
+def allocation_speed() -> float:
+    """Seconds for one core to build and sort a dict of 200,000 entries, which does not stay in
+    the processor's caches (the loop of `loops` does). On a shared machine both vary by the hour,
+    and every figure with them (a dict five times this size took from 4.6 to 7 s within one hour)."""
     started, numbers = time.perf_counter(), random.Random(1)
     entries = {f"k{numbers.random()}": (number, str(number)) for number in range(200_000)}
     sorted(entries.items())
-    return looped, time.perf_counter() - started
+    return time.perf_counter() - started
 
 
 def loops(copies: int, additions: int = 10_000_000) -> list[float]:
@@ -81,20 +76,16 @@ def throughput(alone: list[float], together: list[list[float]]) -> float:
     return 2 * statistics.median(alone) / statistics.median(max(pair) for pair in together)
 
 
-def two_cores(rounds: int = 3) -> float:
-    """How many times one core's work the two cores do at once (not twice, on a shared machine):
-    a loop alone and two copies at once, `rounds` times each."""
-    return throughput([loops(1)[0] for _ in range(rounds)], [loops(2) for _ in range(rounds)])
-
-
-def speed_now() -> tuple[float, float, float]:
-    """machine_speed, in a process of its own (a child's peak memory counts its parent's at the
-    fork, and this one's dict would leave the parent tens of MiB larger for every build after),
-    and two_cores."""
-    found = subprocess.run([sys.executable, "-c", "from benchmarks.run import machine_speed; print(*machine_speed())"],
+def speed_now(rounds: int = 3) -> tuple[float, float, float]:
+    """The machine's speed now: the loop of `loops` alone (the median of `rounds`), the dict of
+    allocation_speed, and how many times one core's work the two cores do at once (not twice, on a
+    shared machine: `throughput` of the loop alone and of two copies at once). Each in a process
+    of its own: a child's peak memory counts its parent's at the fork, and the dict would leave
+    the parent tens of MiB larger for every build after."""
+    alone, pairs = [loops(1)[0] for _ in range(rounds)], [loops(2) for _ in range(rounds)]
+    found = subprocess.run([sys.executable, "-c", "from benchmarks.run import allocation_speed; print(allocation_speed())"],
                            cwd=ROOT, capture_output=True, text=True, check=True)
-    looped, allocated = map(float, found.stdout.split())
-    return looped, allocated, two_cores()
+    return statistics.median(alone), float(found.stdout), throughput(alone, pairs)
 
 
 def speed_line(speeds: list[tuple[str, tuple[float, float, float]]]) -> str:
